@@ -1,0 +1,120 @@
+"""Fixtures shared by the whole suite.
+
+- ``bears_dir``: the real photos, from $LESSON2_BEARS (default ../shared/data/bears).
+  Absent -> the test is skipped with the reason, unless LESSON2_REQUIRE_DATA=1
+  (set by .ci/run), which turns absence into a failure.
+- ``site``: the site built with ``mkdocs build --strict`` once per session, served
+  from the sub-path /lesson2/ by a local server with no COOP/COEP headers.
+- ``browser`` / ``watched``: headless Debian Chromium driven by Playwright, and a
+  page that records every request and console error; a test fails if any request
+  leaves 127.0.0.1 or the console shows an error it did not expect.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.support import CHROMIUM, CHROMIUM_ARGS, ROOT, build_site, start_server
+
+DEFAULT_BEARS = ROOT.parent / "shared" / "data" / "bears"
+
+
+def data_path(env: str, default: Path, what: str) -> Path:
+    path = Path(os.environ.get(env, default))
+    if not path.is_dir():
+        msg = f"{what} not found at {path} (set {env} to its folder)"
+        if os.environ.get("LESSON2_REQUIRE_DATA") == "1":
+            pytest.fail(msg + "; LESSON2_REQUIRE_DATA=1 makes this a failure", pytrace=False)
+        pytest.skip(msg)
+    return path
+
+
+@pytest.fixture(scope="session")
+def bears_dir() -> Path:
+    return data_path("LESSON2_BEARS", DEFAULT_BEARS, "the bear photos")
+
+
+@pytest.fixture(scope="session")
+def urls_dir() -> Path:
+    return data_path("LESSON2_URLS", ROOT.parent / "shared" / "data" / "urls", "the URL lists")
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory) -> Path:
+    return build_site(tmp_path_factory.mktemp("site") / "site")
+
+
+@pytest.fixture(scope="session")
+def site(built_site):
+    server, httpd = start_server(built_site)
+    yield server
+    httpd.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        msg = f"Chromium not found at {CHROMIUM} (bash .ci/setup installs Debian's chromium)"
+        if os.environ.get("LESSON2_REQUIRE_DATA") == "1":
+            pytest.fail(msg, pytrace=False)
+        pytest.skip(msg)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+class Watch:
+    """What a page did: requests (URL list), off-site requests, console errors."""
+
+    def __init__(self, page):
+        self.page = page
+        self.requests: list[str] = []
+        self.failed: list[str] = []
+        self.console_errors: list[str] = []
+        self.allowed_errors: list[re.Pattern] = []
+        page.on("request", lambda r: self.requests.append(r.url))
+        page.on("requestfailed", lambda r: self.failed.append(f"{r.url} {r.failure}"))
+        page.on("console", self._console)
+        page.on("pageerror", lambda e: self.console_errors.append(f"pageerror: {e}"))
+
+    def _console(self, msg):
+        if msg.type == "error":
+            self.console_errors.append(msg.text)
+
+    def allow_console_error(self, pattern: str) -> None:
+        self.allowed_errors.append(re.compile(pattern))
+
+    def offsite(self) -> list[str]:
+        bad = []
+        for url in self.requests:
+            parts = urlsplit(url)
+            if parts.scheme in ("data", "blob", "about"):
+                continue
+            if parts.hostname not in ("127.0.0.1",):
+                bad.append(url)
+        return bad
+
+    def unexpected_errors(self) -> list[str]:
+        return [e for e in self.console_errors if not any(p.search(e) for p in self.allowed_errors)]
+
+
+@pytest.fixture
+def watched(browser, site, request):
+    """A fresh browser context + page on the served site; checks on teardown
+    that nothing left 127.0.0.1 and no unexpected console error appeared."""
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    watch = Watch(page)
+    yield watch
+    context.close()
+    assert watch.offsite() == [], f"requests left 127.0.0.1: {watch.offsite()}"
+    assert watch.unexpected_errors() == [], f"console errors: {watch.unexpected_errors()}"

@@ -1,0 +1,139 @@
+"""Test helpers shared by the suite: a static server that behaves like GitHub
+Pages (sub-path, gzip, no COOP/COEP), Chromium launch flags, Pyodide-in-Node."""
+
+from __future__ import annotations
+
+import gzip
+import http.server
+import json
+import os
+import subprocess
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+SUBPATH = "/lesson2/"  # GitHub Pages serves project sites from /<repo>/
+
+CHROMIUM = os.environ.get("LESSON2_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+# GitHub Pages compresses these on the fly; mirroring that makes the byte counts honest.
+GZIP_TYPES = ("text/", "application/javascript", "application/json", "application/wasm", "image/svg+xml")
+MIME = {".mjs": "text/javascript", ".js": "text/javascript", ".wasm": "application/wasm",
+        ".json": "application/json", ".py": "text/plain", ".onnx": "application/octet-stream",
+        ".zip": "application/zip"}
+
+
+@dataclass
+class Hit:
+    path: str
+    status: int
+    raw_bytes: int
+    sent_bytes: int
+
+
+@dataclass
+class SiteServer:
+    root: Path
+    port: int = 0
+    hits: list[Hit] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}{SUBPATH}"
+
+    def clear(self) -> None:
+        self.hits.clear()
+
+    def sent(self, since: int = 0) -> int:
+        return sum(h.sent_bytes for h in self.hits[since:])
+
+
+def start_server(root: Path) -> tuple[SiteServer, http.server.ThreadingHTTPServer]:
+    site = SiteServer(root=root)
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args):  # quiet
+            pass
+
+        def do_GET(self):
+            path = unquote(urlsplit(self.path).path)
+            if not path.startswith(SUBPATH):
+                return self._send(404, b"not under the site's sub-path", "text/plain", path)
+            rel = path[len(SUBPATH):]
+            target = (site.root / rel).resolve()
+            if site.root.resolve() not in target.parents and target != site.root.resolve():
+                return self._send(403, b"forbidden", "text/plain", path)
+            if target.is_dir():
+                if not path.endswith("/"):
+                    self.send_response(301)
+                    self.send_header("Location", path + "/")
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    site.hits.append(Hit(path, 301, 0, 0))
+                    return
+                target = target / "index.html"
+            if not target.is_file():
+                body = (site.root / "404.html").read_bytes() if (site.root / "404.html").exists() else b"404"
+                return self._send(404, body, "text/html", path)
+            ctype = MIME.get(target.suffix) or (self.guess_type(target) if hasattr(self, "guess_type") else None)
+            if not ctype:
+                import mimetypes
+                ctype = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+            self._send(200, target.read_bytes(), ctype, path)
+
+        def _send(self, status, body, ctype, path):
+            raw = len(body)
+            if "gzip" in self.headers.get("Accept-Encoding", "") and ctype.startswith(GZIP_TYPES):
+                body = gzip.compress(body, 6)
+                enc = "gzip"
+            else:
+                enc = None
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Cache-Control", "max-age=600")  # what GitHub Pages sends
+            if enc:
+                self.send_header("Content-Encoding", enc)
+            self.end_headers()
+            self.wfile.write(body)
+            site.hits.append(Hit(path, status, raw, len(body)))
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
+    site.port = httpd.server_address[1]
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    return site, httpd
+
+
+def build_site(dest: Path) -> Path:
+    """`mkdocs build --strict` into dest; raises with mkdocs' output on failure."""
+    env = dict(os.environ, SITE_URL=f"http://127.0.0.1{SUBPATH}")
+    proc = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "mkdocs") if (ROOT / ".venv/bin/mkdocs").exists() else "mkdocs",
+         "build", "--strict", "--site-dir", str(dest)],
+        cwd=ROOT, env=env, capture_output=True, text=True,
+    )
+    if proc.returncode != 0:
+        raise AssertionError(f"mkdocs build --strict failed:\n{proc.stdout}\n{proc.stderr}")
+    return dest
+
+
+def run_pyodide(files: dict[str, str], code: str, timeout: float = 120) -> object:
+    """Run `code` in real Pyodide under Node, with `files` written to its
+    working directory; the code's last expression must be JSON-serialisable
+    (convert with json.dumps in Python) and is returned decoded."""
+    script = ROOT / "tests" / "node" / "run_pyodide.mjs"
+    payload = json.dumps({"files": files, "code": code})
+    proc = subprocess.run(["node", str(script)], input=payload, capture_output=True, text=True,
+                          timeout=timeout, cwd=ROOT)
+    if proc.returncode != 0:
+        raise AssertionError(f"pyodide run failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
