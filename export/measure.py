@@ -1,0 +1,46 @@
+"""Accuracy and latency of an ONNX file in ONNX Runtime (Python, CPU).
+
+Latency is measured the way the browser runs: one image per call, one thread,
+after a few warm-up runs; reported as median (p50) and 90th percentile (p90).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from export.parity import run_onnx, session
+
+
+def accuracy(onnx_path: str | Path, pixels: np.ndarray, targets: np.ndarray, batch_size: int = 16) -> dict:
+    """Fraction of photos whose top label is the target, plus the probabilities."""
+    sess = session(onnx_path, threads=2)
+    probs = np.concatenate([run_onnx(sess, pixels[i:i + batch_size]) for i in range(0, len(pixels), batch_size)])
+    correct = int((probs.argmax(1) == targets).sum())
+    return {"n": int(len(targets)), "correct": correct, "accuracy": correct / max(1, len(targets)), "probs": probs}
+
+
+def percentile(xs: list[float], q: float) -> float:
+    """Nearest-rank percentile (the same rule the browser benchmark uses)."""
+    s = sorted(xs)
+    k = max(0, min(len(s) - 1, int(np.ceil(q / 100 * len(s))) - 1))
+    return float(s[k])
+
+
+def latency(onnx_path: str | Path, image: np.ndarray, runs: int = 50, warmup: int = 5, threads: int = 1) -> dict:
+    """Per-call wall time in ms for a (1, 3, H, W) input: p50, p90, plus session-create time."""
+    t0 = time.perf_counter()
+    sess = session(onnx_path, threads=threads)
+    create_ms = (time.perf_counter() - t0) * 1000
+    feed = {sess.get_inputs()[0].name: image[:1]}
+    for _ in range(warmup):
+        sess.run(None, feed)
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        sess.run(None, feed)
+        times.append((time.perf_counter() - t) * 1000)
+    return {"runs": runs, "threads": threads, "create_ms": create_ms,
+            "p50_ms": percentile(times, 50), "p90_ms": percentile(times, 90)}
