@@ -1,0 +1,214 @@
+"""Fit a line by gradient descent in PyTorch: the lesson's "SGD from scratch".
+
+100 points ``x`` (a column of uniform(-1, 1) and a column of ones), true
+``a = (3, 2)``, ``y = x@a + noise``; start from ``a = (-1, 1)`` and take steps
+against the gradient of the mean squared error.
+
+    python -m training.sgd_linear                        # lr 0.1, 100 steps, all points each step
+    python -m training.sgd_linear --lr 1.5               # too high: every step overshoots, the loss explodes
+    python -m training.sgd_linear --lr 0.01              # too low: 100 steps end far from the best line
+    python -m training.sgd_linear --batch_size 10        # mini-batch SGD: 10 random points a step
+    python -m training.sgd_linear --json - --gif fit.gif # trajectory as JSON on stdout, animation as GIF
+
+The figures and recorded runs the site shows come from one command:
+
+    python -m training.sgd_linear --site docs/assets/sgd
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+
+from training.sgd_core import batches
+
+
+@dataclass
+class Config:
+    n: int = 100  # the lesson's 100 points: enough to see the line, small enough to draw
+    lr: float = 0.1  # the lesson's value: reaches the best line within 100 steps
+    steps: int = 100  # with lr 0.1 the loss has flattened out well before this
+    batch_size: int = 0  # 0 = all points every step (gradient descent); k = mini-batch SGD
+    seed: int = 42  # the same seed gives the same points and the same mini-batches
+    json: str | None = None  # write the trajectory here ("-" for stdout)
+    gif: str | None = None  # write the animation here (a fallback that needs no JavaScript)
+
+
+# --8<-- [start:make_data]
+def make_data(n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The lesson's data: x is [uniform(-1, 1), 1] per row, y = x@(3, 2) + uniform(0, 1) noise."""
+    g = torch.Generator().manual_seed(seed)
+    x = torch.ones(n, 2)
+    x[:, 0].uniform_(-1.0, 1, generator=g)
+    a = torch.tensor([3.0, 2])
+    y = x @ a + torch.rand(n, generator=g)
+    return x, y
+# --8<-- [end:make_data]
+
+
+# --8<-- [start:mse]
+def mse(y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    return ((y_hat - y) ** 2).mean()
+# --8<-- [end:mse]
+
+
+# --8<-- [start:update]
+def update(a: torch.Tensor, xb: torch.Tensor, yb: torch.Tensor, lr: float) -> float:
+    y_hat = xb @ a  # predictions: the matrix product of the inputs and the coefficients
+    loss = mse(y_hat, yb)
+    loss.backward()  # fills a.grad with d loss / d a
+    with torch.no_grad():  # the step itself is not part of the model: don't track it
+        a.sub_(lr * a.grad)  # in place (the trailing _): move against the gradient
+        a.grad.zero_()  # backward() adds to .grad, so clear it for the next step
+    return loss.item()
+# --8<-- [end:update]
+
+
+def fit(x: torch.Tensor, y: torch.Tensor, cfg: Config) -> dict:
+    """Run cfg.steps updates; record a and the full-data loss after every step.
+
+    Returns the JSON the site reads: a[k] and loss[k] after k steps (a[0] is the
+    start), the least-squares optimum for comparison, and the data itself.
+    """
+    a = torch.nn.Parameter(torch.tensor([-1.0, 1]))
+    trajectory, losses, diverged = [a.tolist()], [mse(x @ a, y).item()], False
+    for idx in batches(len(y), cfg.batch_size, cfg.steps, cfg.seed):
+        idx = torch.tensor(idx)
+        update(a, x[idx], y[idx], cfg.lr)
+        loss = mse(x @ a, y).item()
+        if not (math.isfinite(loss) and torch.isfinite(a).all()):
+            diverged = True  # the loss overflowed: nothing more to learn from this run
+            break
+        trajectory.append(a.tolist())
+        losses.append(loss)
+    best = torch.linalg.lstsq(x, y[:, None]).solution[:, 0]
+    return {
+        "config": {k: v for k, v in asdict(cfg).items() if k not in ("json", "gif")},
+        "a": trajectory,
+        "loss": losses,
+        "diverged": diverged,
+        "optimum_a": best.tolist(),
+        "optimum_loss": mse(x @ best, y).item(),
+        "x": x.tolist(),
+        "y": y.tolist(),
+    }
+
+
+def save_gif(run: dict, path: str | Path, frames: int = 40) -> None:
+    """Animate the fit (points + current line | loss so far) and save it as a GIF."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.animation import FuncAnimation, PillowWriter
+
+    xs = [row[0] for row in run["x"]]
+    steps = len(run["a"]) - 1
+    shown = sorted({round(i * steps / (frames - 1)) for i in range(frames)})
+    fig, (ax, ax_loss) = plt.subplots(1, 2, figsize=(6.4, 2.6), dpi=80)
+    ax.scatter(xs, run["y"], s=8, color="#8d6e63")
+    (line,) = ax.plot([-1, 1], [0, 0], color="#e65100", lw=2)
+    ax.set(xlim=(-1.05, 1.05), ylim=(min(run["y"]) - 1, max(run["y"]) + 1), xlabel="x", ylabel="y")
+    title = ax.set_title("", fontsize=9)
+    (curve,) = ax_loss.plot([], [], color="#e65100")
+    ax_loss.set(xlim=(0, max(steps, 1)), yscale="log", xlabel="step", ylabel="MSE (log)")
+    ax_loss.set_ylim(min(run["loss"]) * 0.8, max(run["loss"]) * 1.2)
+    fig.tight_layout()
+
+    def draw(k):
+        a0, a1 = run["a"][k]
+        line.set_data([-1, 1], [a1 - a0, a1 + a0])
+        curve.set_data(range(k + 1), run["loss"][: k + 1])
+        title.set_text(f"step {k}: a = ({a0:.2f}, {a1:.2f}), loss {run['loss'][k]:.3g}")
+        return line, curve, title
+
+    FuncAnimation(fig, draw, frames=shown, blit=False).save(str(path), writer=PillowWriter(fps=10))
+    plt.close(fig)
+
+
+def save_lr_figure(runs: dict[str, dict], path: str | Path) -> None:
+    """Loss per step for several learning rates on one log-scale plot."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 3.2), dpi=90)
+    for label, run in runs.items():
+        ax.plot(run["loss"], label=label)
+    ax.axhline(next(iter(runs.values()))["optimum_loss"], color="gray", ls="--", lw=1, label="best possible")
+    start = next(iter(runs.values()))["loss"][0]
+    ax.set(yscale="log", xlabel="step", ylabel="MSE on all points (log scale)")
+    ax.set_ylim(next(iter(runs.values()))["optimum_loss"] * 0.5, start * 1e3)  # a diverging run leaves the top
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def write_site_assets(folder: str | Path) -> None:
+    """The recorded runs and figures the SGD page shows (see the module docstring)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    runs = {}
+    for name, lr, bs in [("lr0.1", 0.1, 0), ("lr0.01", 0.01, 0), ("lr1.5", 1.5, 0), ("lr0.1_bs10", 0.1, 10)]:
+        cfg = Config(lr=lr, batch_size=bs)
+        runs[name] = fit(*make_data(cfg.n, cfg.seed), cfg)
+    (folder / "fit.json").write_text(json.dumps(runs["lr0.1"]))
+    save_gif(runs["lr0.1"], folder / "fit.gif")
+    save_lr_figure({f"lr {r['config']['lr']}": r for k, r in runs.items() if "bs" not in k}, folder / "learning_rates.png")
+    save_lr_figure({"all 100 points a step": runs["lr0.1"], "10 random points a step": runs["lr0.1_bs10"]},
+                   folder / "minibatch.png")
+    summary = {k: {"lr": r["config"]["lr"], "batch_size": r["config"]["batch_size"], "final_loss": r["loss"][-1],
+                   "final_a": r["a"][-1], "diverged": r["diverged"], "optimum_loss": r["optimum_loss"]}
+               for k, r in runs.items()}
+    (folder / "summary.json").write_text(json.dumps(summary, indent=1))
+
+
+def parse_args(argv: list[str] | None = None) -> tuple[Config, str | None]:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    d = Config()
+    p.add_argument("--n", type=int, default=d.n, help="number of points (default %(default)s)")
+    p.add_argument("--lr", type=float, default=d.lr, help="learning rate: the size of each step (default %(default)s)")
+    p.add_argument("--steps", type=int, default=d.steps, help="number of updates (default %(default)s)")
+    p.add_argument("--batch_size", type=int, default=d.batch_size,
+                   help="points per step; 0 = all of them (default %(default)s)")
+    p.add_argument("--seed", type=int, default=d.seed, help="random seed for data and batches (default %(default)s)")
+    p.add_argument("--json", help="write the trajectory as JSON to this path ('-' for stdout)")
+    p.add_argument("--gif", help="write the animation as a GIF to this path")
+    p.add_argument("--site", metavar="DIR", help="write every recorded run and figure the site uses into DIR")
+    args = p.parse_args(argv)
+    if args.steps < 0 or args.n < 2 or args.batch_size < 0:
+        p.error("--steps must be >= 0, --n >= 2 and --batch_size >= 0")
+    site = args.__dict__.pop("site")
+    return Config(**vars(args)), site
+
+
+def main(argv: list[str] | None = None) -> dict | None:
+    cfg, site = parse_args(argv)
+    if site:
+        write_site_assets(site)
+        print(f"wrote the site's SGD runs and figures to {site}", file=sys.stderr)
+        return None
+    run = fit(*make_data(cfg.n, cfg.seed), cfg)
+    a0, a1 = run["a"][-1]
+    print(f"lr {cfg.lr}, {len(run['a']) - 1} steps: a = ({a0:.4f}, {a1:.4f}), loss {run['loss'][-1]:.5g} "
+          f"(best possible {run['optimum_loss']:.5g}){', DIVERGED' if run['diverged'] else ''}", file=sys.stderr)
+    if cfg.json == "-":
+        json.dump(run, sys.stdout)
+        sys.stdout.write("\n")
+    elif cfg.json:
+        Path(cfg.json).write_text(json.dumps(run))
+    if cfg.gif:
+        save_gif(run, cfg.gif)
+    return run
+
+
+if __name__ == "__main__":
+    main()
