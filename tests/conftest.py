@@ -3,8 +3,9 @@
 - ``bears_dir``: the real photos, from $LESSON2_BEARS (default ../shared/data/bears).
   Absent -> the test is skipped with the reason, unless LESSON2_REQUIRE_DATA=1
   (set by .ci/run), which turns absence into a failure.
-- ``site``: the site built with ``mkdocs build --strict`` once per session, served
-  from the sub-path /lesson2/ by a local server with no COOP/COEP headers.
+- ``site`` / ``built_site``: the site built with ``mkdocs build --strict`` once per
+  session, served from the sub-path /lesson2/ by a local server with no COOP/COEP
+  headers (GitHub Pages sends none).
 - ``browser`` / ``watched``: headless Debian Chromium driven by Playwright, and a
   page that records every request and console error; a test fails if any request
   leaves 127.0.0.1 or the console shows an error it did not expect.
@@ -46,15 +47,18 @@ def urls_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def built_site(tmp_path_factory) -> Path:
-    return build_site(tmp_path_factory.mktemp("site") / "site")
+def site(tmp_path_factory):
+    """The server is bound first so the build can be told its exact URL."""
+    root = tmp_path_factory.mktemp("site") / "site"
+    server, httpd = start_server(root)
+    build_site(root, site_url=server.url)
+    yield server
+    httpd.shutdown()
 
 
 @pytest.fixture(scope="session")
-def site(built_site):
-    server, httpd = start_server(built_site)
-    yield server
-    httpd.shutdown()
+def built_site(site) -> Path:
+    return site.root
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,214 @@
+"""The SGD experiment: the PyTorch script is the source of truth; the pure-Python
+core (which the browser widget runs) must follow it step by step, in CPython and
+in real Pyodide."""
+
+import json
+import math
+import subprocess
+import sys
+
+import pytest
+import torch
+from PIL import Image
+
+from tests.support import ROOT, run_pyodide
+from training import sgd_core, sgd_linear
+from training.sgd_linear import Config
+
+CORE_SRC = (ROOT / "training" / "sgd_core.py").read_text()
+SANDBOX_SRC = (ROOT / "site_widgets" / "linfit" / "sandbox.py").read_text()
+
+
+def torch_run(**kw):
+    cfg = Config(**kw)
+    return sgd_linear.fit(*sgd_linear.make_data(cfg.n, cfg.seed), cfg)
+
+
+def core_run(run, lr, steps, batch_size=0, seed=42):
+    return sgd_core.fit(run["x"], run["y"], run["a"][0], lr, steps, batch_size, seed)
+
+
+# ---- the PyTorch script ----
+
+def test_script_json_has_what_the_site_reads(tmp_path):
+    out = tmp_path / "run.json"
+    sgd_linear.main(["--json", str(out)])
+    run = json.loads(out.read_text())
+    assert run["a"][0] == [-1.0, 1.0]  # the lesson's starting point
+    assert len(run["a"]) == len(run["loss"]) == 101  # the start + one entry per step
+    assert len(run["x"]) == len(run["y"]) == 100 and all(row[1] == 1.0 for row in run["x"])
+    assert run["optimum_loss"] <= min(run["loss"]) + 1e-6
+    # lr 0.1 for 100 steps reaches the least-squares fit
+    assert run["loss"][-1] == pytest.approx(run["optimum_loss"], rel=1e-3)
+    assert run["a"][-1] == pytest.approx(run["optimum_a"], abs=1e-2)
+    # true a = (3, 2) plus uniform(0, 1) noise: the best line is near (3, 2.5)
+    assert run["optimum_a"] == pytest.approx([3, 2.5], abs=0.25)
+
+
+def test_script_cli_writes_json_to_stdout_and_a_gif(tmp_path):
+    gif = tmp_path / "fit.gif"
+    proc = subprocess.run([sys.executable, "-m", "training.sgd_linear", "--lr", "0.2", "--steps", "30",
+                           "--batch_size", "10", "--json", "-", "--gif", str(gif)],
+                          cwd=ROOT, capture_output=True, text=True, check=True)
+    run = json.loads(proc.stdout)
+    assert run["config"] == {"n": 100, "lr": 0.2, "steps": 30, "batch_size": 10, "seed": 42}
+    assert len(run["loss"]) == 31
+    with Image.open(gif) as im:
+        assert im.format == "GIF" and im.n_frames > 10  # an animation, viewable without JavaScript
+
+
+@pytest.mark.parametrize("argv", [["--steps", "-1"], ["--batch_size", "-3"], ["--lr", "fast"]])
+def test_script_rejects_bad_options_clearly(argv):
+    proc = subprocess.run([sys.executable, "-m", "training.sgd_linear", *argv], cwd=ROOT,
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and "error:" in proc.stderr
+
+
+def test_learning_rate_too_high_diverges_too_low_crawls():
+    good, high, low = torch_run(lr=0.1), torch_run(lr=1.5), torch_run(lr=0.01)
+    assert high["loss"][10] > high["loss"][0] * 1e3  # each step overshoots further
+    assert high["diverged"]  # float32 overflows before 100 steps
+    assert low["loss"][-1] > 10 * good["loss"][-1]  # right direction, far too slow
+    assert not good["diverged"] and not low["diverged"]
+
+
+def test_minibatch_sgd_gets_close_with_a_noisier_path():
+    full, mini = torch_run(lr=0.1), torch_run(lr=0.1, batch_size=10)
+    assert mini["loss"][-1] < 1.1 * full["optimum_loss"]
+    ups = lambda L: sum(b > a for a, b in zip(L, L[1:]))  # noqa: E731
+    assert ups(full["loss"]) == 0 and ups(mini["loss"]) > 0
+
+
+def test_committed_site_assets_match_a_fresh_run(tmp_path):
+    """docs/assets/sgd is what `python -m training.sgd_linear --site` writes today."""
+    sgd_linear.write_site_assets(tmp_path)
+    committed = json.loads((ROOT / "docs/assets/sgd/fit.json").read_text())
+    fresh = json.loads((tmp_path / "fit.json").read_text())
+    assert fresh == committed
+    assert json.loads((tmp_path / "summary.json").read_text()) == json.loads(
+        (ROOT / "docs/assets/sgd/summary.json").read_text())
+
+
+# ---- the pure-Python core against PyTorch ----
+
+@pytest.mark.parametrize("lr,steps,bs", [(0.1, 100, 0), (0.1, 60, 10), (0.3, 40, 1), (1.5, 40, 0)])
+def test_core_follows_torch_step_by_step(lr, steps, bs):
+    ref = torch_run(lr=lr, steps=steps, batch_size=bs)
+    got = core_run(ref, lr, steps, bs)
+    assert len(got["a"]) == len(ref["a"])
+    for k, (ga, ra, gl, rl) in enumerate(zip(got["a"], ref["a"], got["loss"], ref["loss"])):
+        # torch runs in float32, the core in float64: agree to float32 precision
+        assert ga == pytest.approx(ra, rel=1e-4, abs=1e-5), f"a differs at step {k}"
+        assert gl == pytest.approx(rl, rel=1e-4, abs=1e-6), f"loss differs at step {k}"
+
+
+def test_core_gradient_equals_autograd():
+    ref = torch_run(steps=0)
+    x, y, a = torch.tensor(ref["x"], dtype=torch.float64), torch.tensor(ref["y"], dtype=torch.float64), \
+        torch.tensor([0.7, -0.2], dtype=torch.float64, requires_grad=True)
+    ((x @ a - y) ** 2).mean().backward()
+    got = sgd_core.mse_grad(ref["x"], sgd_core.matvec(ref["x"], [0.7, -0.2]), ref["y"])
+    assert got == pytest.approx(a.grad.tolist(), rel=1e-12)
+
+
+def test_core_least_squares_matches_torch():
+    ref = torch_run(steps=0)
+    assert sgd_core.least_squares(ref["x"], ref["y"]) == pytest.approx(ref["optimum_a"], rel=1e-5)
+
+
+def test_batches_cover_every_point_once_per_epoch():
+    order = sgd_core.batches(100, 30, 8, seed=1)
+    assert [len(b) for b in order] == [30, 30, 30, 10] * 2
+    assert sorted(sum(order[:4], [])) == list(range(100))
+    assert order[:4] != order[4:]  # reshuffled each epoch
+    assert sgd_core.batches(100, 0, 3, seed=1) == [list(range(100))] * 3
+    assert sgd_core.batches(100, 30, 8, seed=1) == order  # seeded
+
+
+def test_core_marks_overflow_as_diverged_without_nan():
+    ref = torch_run(steps=0)
+    run = core_run(ref, lr=10.0, steps=2000)
+    assert run["diverged"] and len(run["a"]) < 2001
+    assert all(math.isfinite(v) for v in run["loss"])
+    json.dumps(run, allow_nan=False)  # what the page receives stays valid JSON
+
+
+# ---- the widget's sandbox (CPython) ----
+
+def sandbox():
+    sys.path.insert(0, str(ROOT / "training"))
+    sys.path.insert(0, str(ROOT / "site_widgets" / "linfit"))
+    try:
+        import sandbox as sb
+    finally:
+        del sys.path[:2]
+    return sb
+
+
+def sandbox_run(code, **kw):
+    ref = torch_run(steps=0)
+    req = {"code": code, "x": ref["x"], "y": ref["y"], "a": ref["a"][0], "lr": 0.1, "steps": 20,
+           "batch_size": 0, "seed": 42, **kw}
+    return json.loads(sandbox().run(json.dumps(req)))
+
+
+def original_update():
+    start = CORE_SRC.index("# --8<-- [start:update]\n") + len("# --8<-- [start:update]\n")
+    return CORE_SRC[start:CORE_SRC.index("# --8<-- [end:update]")]
+
+
+def test_sandbox_runs_the_original_update_like_the_core():
+    got = sandbox_run(original_update())
+    ref = torch_run(steps=0)
+    assert got["ok"] and got["a"] == core_run(ref, 0.1, 20)["a"]
+
+
+def test_sandbox_edited_update_takes_effect_and_print_is_captured():
+    code = original_update().replace("return [", "print('step');  return [").replace("lr * gi", "0 * gi")
+    got = sandbox_run(code, steps=3)
+    assert got["ok"] and got["a"] == [got["a"][0]] * 4  # a zero step never moves
+    assert got["stdout"] == "step\n" * 3
+
+
+@pytest.mark.parametrize("code,expected", [
+    ("def update(a, xb, yb, lr)\n    return a\n", "SyntaxError"),
+    ("def update(a, xb, yb, lr):\n    return 1 / 0\n", 'File "<your update>", line 2, in update\n'),
+    ("def update(a, xb, yb, lr):\n    return None\n", "must return the new a"),
+    ("def step(a):\n    return a\n", "must define a function update"),
+    ("def update(a, xb, yb, lr):\n    return [1, 2, 3]\n", "must return 2 numbers"),
+])
+def test_sandbox_reports_errors_in_the_readers_code(code, expected):
+    got = sandbox_run(code)
+    assert not got["ok"] and expected in got["error"]
+    assert "sandbox.py" not in got["error"] and "sgd_core.py" not in got["error"]  # only the reader's frames
+
+
+# ---- real Pyodide (the npm package the site serves), under Node ----
+
+def test_core_in_pyodide_equals_cpython():
+    ref = torch_run(steps=0)
+    args = {"x": ref["x"], "y": ref["y"], "a": ref["a"][0]}
+    expected = [core_run(ref, 0.1, 50), core_run(ref, 0.2, 50, batch_size=7)]
+    got = run_pyodide({"sgd_core.py": CORE_SRC, "args.json": json.dumps(args)}, """
+import json, sgd_core
+d = json.load(open("args.json"))
+json.dumps([sgd_core.fit(d["x"], d["y"], d["a"], 0.1, 50),
+            sgd_core.fit(d["x"], d["y"], d["a"], 0.2, 50, batch_size=7, seed=42)])
+""")
+    # Same Mersenne Twister, so the same mini-batches; float sums agree to ~1e-15 but not
+    # bit for bit, since Python >= 3.12 (Pyodide's) sums floats with compensation.
+    for g, e in zip(got, expected):
+        assert g["diverged"] == e["diverged"] and len(g["a"]) == len(e["a"])
+        for ga, ea in zip(g["a"], e["a"]):
+            assert ga == pytest.approx(ea, rel=1e-12, abs=1e-12)
+        assert g["loss"] == pytest.approx(e["loss"], rel=1e-12)
+
+
+def test_sandbox_in_pyodide_reports_a_traceback():
+    ref = torch_run(steps=0)
+    req = {"code": "def update(a, xb, yb, lr):\n    return undefined_name\n", "x": ref["x"], "y": ref["y"],
+           "a": ref["a"][0], "lr": 0.1, "steps": 5}
+    got = run_pyodide({"sgd_core.py": CORE_SRC, "sandbox.py": SANDBOX_SRC, "req.json": json.dumps(req)},
+                      "import sandbox; sandbox.run(open('req.json').read())")
+    got = json.loads(got) if isinstance(got, str) else got
+    assert not got["ok"] and "NameError" in got["error"] and "<your update>" in got["error"]

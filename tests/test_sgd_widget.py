@@ -1,0 +1,161 @@
+"""The SGD widget in headless Chromium, on the built site served from a sub-path
+with no COOP/COEP headers, with real Pyodide. The `watched` fixture fails a test
+on any request that leaves 127.0.0.1 or any console error."""
+
+import json
+import time
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.support import ROOT
+
+pytestmark = pytest.mark.browser
+
+W = '[data-widget="linfit"]'
+RECORDED = json.loads((ROOT / "docs/assets/sgd/fit.json").read_text())
+
+
+def open_sgd(watched, site):
+    page = watched.page
+    page.goto(site.url + "sgd/")
+    expect(page.locator(W)).to_have_attribute("data-mounted", "yes", timeout=15000)
+    return page
+
+
+def loss(page) -> float:
+    return float(page.get_attribute(".linfit-loss", "data-value"))
+
+
+def wait_for_live_run_end(page, steps=100):
+    """Python has answered and the animation has reached the last step."""
+    widget = page.locator(W)
+    expect(widget).to_have_attribute("data-source", "python", timeout=60000)
+    expect(widget).to_have_attribute("data-playing", "false", timeout=60000)
+    return int(widget.get_attribute("data-k"))
+
+
+def set_setting(page, key, text):
+    """Move a slider with the keyboard (Home, then ArrowRight) until it shows `text`."""
+    slider = page.locator(f'input[data-setting="{key}"]')
+    slider.focus()
+    page.keyboard.press("Home")
+    for _ in range(30):
+        if slider.get_attribute("aria-valuetext") == text:
+            return
+        page.keyboard.press("ArrowRight")
+    raise AssertionError(f"slider {key} has no value {text}")
+
+
+def run_code(page, code):
+    page.fill(".linfit-code", code)
+    page.click(".linfit-run")
+
+
+def test_python_loads_only_on_first_use(watched, site):
+    page = open_sgd(watched, site)
+    assert not [u for u in watched.requests if "pyodide" in u or "worker.js" in u]
+    assert loss(page) == pytest.approx(RECORDED["loss"][0])  # the start, drawn from the recording
+    page.click(".linfit-play")
+    expect(page.locator(W)).to_have_attribute("data-python", "ready", timeout=60000)
+    wasm = [u for u in watched.requests if u.endswith("pyodide.asm.wasm")]
+    assert wasm == [site.url + "assets/vendor/pyodide/pyodide.asm.wasm"]  # self-hosted, under the sub-path
+
+
+def test_play_with_lr_0_1_the_loss_falls_to_the_best_line(watched, site):
+    page = open_sgd(watched, site)
+    start = loss(page)
+    page.focus(".linfit-play")
+    page.keyboard.press("Enter")  # keyboard-operable
+    assert wait_for_live_run_end(page) == 100
+    assert loss(page) < start / 50
+    assert loss(page) == pytest.approx(RECORDED["optimum_loss"], rel=1e-3)
+    assert page.text_content(".linfit-warning") == ""
+
+
+def test_lr_1_5_visibly_diverges(watched, site):
+    page = open_sgd(watched, site)
+    start = loss(page)
+    set_setting(page, "lr", "1.5")
+    wait_for_live_run_end(page)
+    assert loss(page) > start * 1e6
+    expect(page.locator(".linfit-warning")).to_contain_text("too high")
+
+
+def test_mini_batches_and_steps_settings_change_the_run(watched, site):
+    page = open_sgd(watched, site)
+    set_setting(page, "steps", "20")
+    assert wait_for_live_run_end(page) == 20
+    after_20 = loss(page)
+    set_setting(page, "batch_size", "10")
+    assert wait_for_live_run_end(page) == 20
+    assert loss(page) != after_20  # different steps, different path
+    assert page.text_content(".linfit-step").strip() == "20 / 20"
+
+
+def test_edited_update_takes_effect(watched, site):
+    page = open_sgd(watched, site)
+    page.click(".linfit-play")
+    wait_for_live_run_end(page)
+    code = page.input_value(".linfit-code")
+    assert "def update(a, xb, yb, lr):" in code and "lr * gi" in code
+    start = RECORDED["loss"][0]
+    run_code(page, code.replace("lr * gi", "0 * gi") .replace("return [", "print('no step');  return ["))
+    expect(page.locator(".linfit-output")).to_contain_text("no step")
+    wait_for_live_run_end(page)
+    assert loss(page) == pytest.approx(start)  # a zero step never moves the line
+    page.click(".linfit-restore")
+    wait_for_live_run_end(page)
+    assert loss(page) == pytest.approx(RECORDED["optimum_loss"], rel=1e-3)
+
+
+def test_syntax_and_runtime_errors_show_a_traceback_and_keep_the_last_run(watched, site):
+    page = open_sgd(watched, site)
+    page.click(".linfit-play")
+    wait_for_live_run_end(page)
+    good = loss(page)
+    run_code(page, "def update(a, xb, yb, lr)\n    return a\n")
+    expect(page.locator(".linfit-error")).to_contain_text("SyntaxError")
+    assert loss(page) == good
+    run_code(page, "def update(a, xb, yb, lr):\n    return [ai / 0 for ai in a]\n")
+    expect(page.locator(".linfit-error")).to_contain_text("ZeroDivisionError")
+    expect(page.locator(".linfit-error")).to_contain_text('File "<your update>", line 2')
+    page.click(".linfit-restore")
+    expect(page.locator(".linfit-error")).to_be_hidden(timeout=30000)
+    wait_for_live_run_end(page)
+
+
+def test_endless_loop_is_stopped_and_python_restarts(watched, site):
+    page = open_sgd(watched, site)
+    page.click(".linfit-play")
+    wait_for_live_run_end(page)
+    run_code(page, "def update(a, xb, yb, lr):\n    while True:\n        pass\n")
+    t0 = time.monotonic()
+    # The page stays responsive while Python spins in its worker.
+    assert page.evaluate("1 + 1") == 2
+    page.click(".linfit-reset")
+    expect(page.locator(".linfit-error")).to_contain_text("did not finish", timeout=15000)
+    assert time.monotonic() - t0 < 10
+    page.click(".linfit-restore")  # a fresh Python runs the original update again
+    expect(page.locator(".linfit-error")).to_be_hidden(timeout=60000)
+    wait_for_live_run_end(page)
+    assert loss(page) == pytest.approx(RECORDED["optimum_loss"], rel=1e-3)
+
+
+def test_reduced_motion_shows_the_end_without_animating(watched, site):
+    watched.page.emulate_media(reduced_motion="reduce")
+    page = open_sgd(watched, site)
+    page.click(".linfit-play")
+    # No frame-by-frame animation: the last step is shown at once.
+    expect(page.locator(W)).to_have_attribute("data-k", "100", timeout=2000)
+    assert page.get_attribute(W, "data-playing") == "false"
+
+
+def test_widget_mounts_after_instant_navigation(watched, site):
+    page = watched.page
+    page.goto(site.url)
+    page.evaluate("window.__sameDocument = true")
+    page.click('article a:has-text("SGD from scratch")')  # Material's instant navigation handles it
+    expect(page.locator(W)).to_have_attribute("data-mounted", "yes", timeout=15000)
+    assert page.url == site.url + "sgd/"
+    assert page.evaluate("window.__sameDocument === true")  # swapped in place, not reloaded
