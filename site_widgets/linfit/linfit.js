@@ -75,7 +75,7 @@ export async function mount(el) {
   const errors = errorBox("widget-error linfit-error");
   const output = h("pre", { class: "linfit-output", hidden: true, "aria-label": "what your code printed" });
   const editor = h("textarea", {
-    class: "linfit-code", rows: 8, spellcheck: "false", autocapitalize: "off", autocomplete: "off",
+    class: "linfit-code", rows: 8, wrap: "off", spellcheck: "false", autocapitalize: "off", autocomplete: "off",
     "aria-label": "Python code of update(a, xb, yb, lr)",
   });
   editor.value = originalCode;
