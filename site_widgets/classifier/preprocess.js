@@ -184,3 +184,23 @@ export function prepare(rgba, width, height, { resize, crop }) {
   const { rgb, resized, box } = resizeAndCrop(rgba, width, height, resize, crop);
   return { data: toCHW(rgb, crop, crop), rgb, resized, box };
 }
+
+/**
+ * Put transparent pixels on white, in place, exactly as Pillow's paste with an
+ * alpha mask does (what training's open_image does): out = (255*(255-a) + c*a) / 255
+ * with Pillow's rounding. Returns how many pixels were not fully opaque.
+ */
+export function flattenOnWhite(rgba) {
+  let seeThrough = 0;
+  for (let i = 0; i < rgba.length; i += 4) {
+    const a = rgba[i + 3];
+    if (a === 255) continue;
+    seeThrough++;
+    for (let c = 0; c < 3; c++) {
+      const t = 255 * (255 - a) + rgba[i + c] * a + 128;
+      rgba[i + c] = ((t >> 8) + t) >> 8;
+    }
+    rgba[i + 3] = 255;
+  }
+  return seeThrough;
+}

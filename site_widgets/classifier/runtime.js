@@ -1,0 +1,81 @@
+// onnxruntime-web and the model, loaded once per page on first use.
+//
+// - The runtime is the pinned npm package, self-hosted by the site under
+//   assets/vendor/ort/ (copied there at build time), never a CDN.
+// - One wasm thread by default: threads need SharedArrayBuffer, which browsers
+//   only give to cross-origin-isolated pages (COOP/COEP headers), and GitHub
+//   Pages cannot send those. Where the page is isolated, more threads are used.
+// - The model bytes are hashed and compared with the manifest before a session
+//   is created from them.
+
+import { verify } from "./integrity.js";
+
+/** Load ort.wasm.min.mjs from the site and point it at its wasm files. */
+export async function loadRuntime(siteRoot) {
+  const folder = new URL("assets/vendor/ort/", siteRoot);
+  const ort = await import(new URL("ort.wasm.min.mjs", folder).href);
+  ort.env.wasm.wasmPaths = folder.href;
+  ort.env.wasm.numThreads = threadsFor(globalThis);
+  ort.env.wasm.proxy = false;
+  ort.env.logLevel = "error";
+  return ort;
+}
+
+/** 1 unless SharedArrayBuffer is usable (cross-origin isolated), then up to 4. */
+export function threadsFor(scope) {
+  if (!scope.crossOriginIsolated) return 1;
+  return Math.max(1, Math.min(4, scope.navigator?.hardwareConcurrency || 1));
+}
+
+/** Fetch bytes with a clear message on HTTP failure. */
+async function fetchBytes(url) {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`could not load ${url} (HTTP ${res.status})`);
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+/**
+ * manifest URL -> {ort, session, manifest, variant, timings}. `variant` is
+ * "fp32", "int8" or null (the manifest's default). Timings are in ms.
+ */
+export async function loadModel({ siteRoot, manifestUrl, variant = null }) {
+  const t0 = performance.now();
+  const [ort, manifest] = await Promise.all([
+    loadRuntime(siteRoot),
+    fetch(manifestUrl).then((r) => {
+      if (!r.ok) throw new Error(`could not load the model manifest ${manifestUrl} (HTTP ${r.status})`);
+      return r.json();
+    }),
+  ]);
+  const name = variant || manifest.default || "fp32";
+  const entry = (manifest.variants && manifest.variants[name]) || (name === "fp32" ? manifest : null);
+  if (!entry) throw new Error(`the manifest has no "${name}" model`);
+  const t1 = performance.now();
+  const bytes = await fetchBytes(new URL(entry.model, manifestUrl));
+  const t2 = performance.now();
+  await verify(bytes, entry.sha256, `The model file ${entry.model}`);
+  const t3 = performance.now();
+  const session = await ort.InferenceSession.create(bytes, {
+    executionProviders: ["wasm"],
+    graphOptimizationLevel: "all",
+  });
+  const t4 = performance.now();
+  return {
+    ort, session, manifest, variant: name, entry, threads: ort.env.wasm.numThreads,
+    timings: { runtime_and_manifest_ms: t1 - t0, model_fetch_ms: t2 - t1, verify_ms: t3 - t2,
+               session_create_ms: t4 - t3, total_ms: t4 - t0 },
+  };
+}
+
+/** Run one NCHW float32 crop; -> {probs: Float32Array, ms}. */
+export async function classify(model, data) {
+  const { ort, session, manifest } = model;
+  const crop = manifest.preprocess.crop;
+  const input = new ort.Tensor("float32", data, [1, 3, crop, crop]);
+  const t = performance.now();
+  const out = await session.run({ [manifest.input.name]: input });
+  const ms = performance.now() - t;
+  const probs = out[manifest.output.name].data;
+  input.dispose?.();
+  return { probs: Float32Array.from(probs), ms };
+}
