@@ -1,0 +1,150 @@
+"""Turn a training checkpoint into the model files the site's classifier loads.
+
+    python -m export.to_onnx                                  # runs/default/model.pt -> docs/assets/models/
+    python -m export.to_onnx --checkpoint runs/x/model.pt --out-dir /tmp/models --no-quantize
+
+Steps, each in its own module:
+1. load the checkpoint (training/bears/checkpoint.py) and wrap it: normalise -> model -> softmax (graph.py)
+2. export to ONNX with a dynamic batch size (graph.py)
+3. parity: ONNX Runtime vs PyTorch on real validation photos; stop with ParityError if they differ (parity.py)
+4. static int8 QDQ quantization calibrated on training photos (quantize.py); keep it only if its
+   validation accuracy is within `max_int8_drop` points of fp32 (measure.py)
+5. write bears.json: file names, sha256, labels, input/output, preprocessing, metrics (manifest.py)
+
+The validation/training split is the training pipeline's own (training/bears/data.py),
+rebuilt from the checkpoint's recorded data settings, so accuracy here means the same as there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+import numpy as np
+
+from export.graph import INPUT_NAME, OPSET, OUTPUT_NAME, Deployable, export_onnx
+from export.manifest import build_manifest, variant_entry, write_manifest
+from export.measure import accuracy, latency
+from export.parity import ATOL, check_parity
+from export.pixels import load_pixels
+from export.quantize import QuantConfig, quantize_int8
+from export.split import split_for_checkpoint
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class ExportConfig:
+    checkpoint: Path = ROOT / "runs" / "default" / "model.pt"  # the default pipeline's output
+    out_dir: Path = ROOT / "docs" / "assets" / "models"  # served by the site as assets/models/
+    name: str = "bears"  # -> bears.onnx, bears.int8.onnx, bears.json
+    data_dir: Path | None = None  # photos; None: the folder recorded in the checkpoint (else ../shared/data/bears)
+    parity_images: int = 32  # real validation photos for the parity check (a few seconds)
+    atol: float = ATOL  # max |p_onnx - p_torch|; see parity.py for why 1e-4
+    quantize: bool = True  # try the int8 variant
+    calibration_images: int = 200  # training photos for calibration: ranges settle by ~100
+    max_int8_drop: float = 0.5  # accuracy points the int8 model may lose on the validation split
+    latency_runs: int = 50  # single-image runs for the native latency figures
+    opset: int = OPSET
+
+
+def parse_args(argv: list[str] | None = None) -> ExportConfig:
+    cfg = ExportConfig()
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    for f in fields(ExportConfig):
+        default = getattr(cfg, f.name)
+        flag = "--" + f.name.replace("_", "-")
+        if isinstance(default, bool):
+            p.add_argument(flag, action=argparse.BooleanOptionalAction, default=default)
+        elif f.name in ("checkpoint", "out_dir", "data_dir"):
+            p.add_argument(flag, type=Path, default=default)
+        else:
+            p.add_argument(flag, type=type(default), default=default)
+    return ExportConfig(**vars(p.parse_args(argv)))
+
+
+def log(msg: str) -> None:
+    print(f"[export] {msg}", flush=True)
+
+
+def export(cfg: ExportConfig) -> dict:
+    """Run the whole export; returns the manifest written to out_dir/<name>.json."""
+    from training.bears.checkpoint import load_checkpoint
+
+    t0 = time.perf_counter()
+    model, meta = load_checkpoint(cfg.checkpoint)
+    pre, labels = meta["preprocess"], meta["labels"]
+    log(f"checkpoint {cfg.checkpoint}: {meta['arch']}, labels {labels}, preprocess {pre}")
+    net = Deployable(model, pre["mean"], pre["std"])
+
+    fp32_path = export_onnx(net, pre["crop"], cfg.out_dir / f"{cfg.name}.onnx", cfg.opset)
+    log(f"wrote {fp32_path} ({fp32_path.stat().st_size / 1e6:.2f} MB)")
+
+    split = split_for_checkpoint(meta, cfg.data_dir)
+    log(f"split: {len(split.train)} training, {len(split.valid)} validation photos from {split.root}")
+    valid_pixels = load_pixels([p for p, _ in split.valid], pre)
+    valid_targets = np.array([labels.index(y) for _, y in split.valid])
+
+    par = check_parity(fp32_path, net, valid_pixels[:cfg.parity_images], cfg.atol)
+    log(f"parity on {par.n_images} photos: max |diff| {par.max_abs_diff:.2e} <= {cfg.atol:.0e}")
+
+    fp32_acc = accuracy(fp32_path, valid_pixels, valid_targets)
+    fp32_lat = latency(fp32_path, valid_pixels, cfg.latency_runs)
+    fp32 = variant_entry(fp32_path, {"valid_accuracy": fp32_acc["accuracy"], "valid_correct": fp32_acc["correct"],
+                                     "valid_n": fp32_acc["n"], "native_latency_ms_1thread": fp32_lat})
+    log(f"fp32: accuracy {fp32_acc['accuracy']:.4f} ({fp32_acc['correct']}/{fp32_acc['n']}), "
+        f"p50 {fp32_lat['p50_ms']:.1f} ms")
+
+    int8, quant = None, None
+    int8_path = cfg.out_dir / f"{cfg.name}.int8.onnx"
+    if cfg.quantize:
+        qcfg = QuantConfig()
+        calib = [p for p, _ in split.train][: cfg.calibration_images]
+        calib_pixels = load_pixels(calib, pre)
+        quantize_int8(fp32_path, int8_path, calib_pixels, INPUT_NAME, qcfg)
+        q_acc = accuracy(int8_path, valid_pixels, valid_targets)
+        q_lat = latency(int8_path, valid_pixels, cfg.latency_runs)
+        drop = 100 * (fp32_acc["accuracy"] - q_acc["accuracy"])
+        agree = float((q_acc["probs"].argmax(1) == fp32_acc["probs"].argmax(1)).mean())
+        ok = drop <= cfg.max_int8_drop
+        quant = {"config": asdict(qcfg), "calibration_images": len(calib), "valid_accuracy": q_acc["accuracy"],
+                 "valid_correct": q_acc["correct"], "accuracy_drop_points": drop, "max_drop_points": cfg.max_int8_drop,
+                 "top_label_agreement_with_fp32": agree, "bytes": int8_path.stat().st_size,
+                 "native_latency_ms_1thread": q_lat, "shipped": ok}
+        log(f"int8: accuracy {q_acc['accuracy']:.4f} ({q_acc['correct']}/{q_acc['n']}), drop {drop:+.2f} points "
+            f"(limit {cfg.max_int8_drop}), agrees with fp32 on {agree:.1%}, p50 {q_lat['p50_ms']:.1f} ms, "
+            f"{int8_path.stat().st_size / 1e6:.2f} MB -> {'shipped' if ok else 'NOT shipped'}")
+        if ok:
+            int8 = variant_entry(int8_path, {"valid_accuracy": q_acc["accuracy"], "valid_correct": q_acc["correct"],
+                                             "valid_n": q_acc["n"], "native_latency_ms_1thread": q_lat})
+        else:
+            int8_path.unlink()
+    elif int8_path.exists():
+        int8_path.unlink()  # never leave a stale variant the manifest does not describe
+
+    manifest = build_manifest(
+        fp32=fp32, int8=int8, default="int8" if int8 else "fp32", labels=labels,
+        input_name=INPUT_NAME, output_name=OUTPUT_NAME, crop=pre["crop"], preprocess=pre,
+        meta={**meta, "report": str(meta.get("report"))},
+        parity={"n_images": par.n_images, "max_abs_diff": par.max_abs_diff, "atol": par.atol},
+        quantization=quant,
+    )
+    manifest["split"] = {"train": len(split.train), "valid": len(split.valid), "source": split.source}
+    out = write_manifest(manifest, cfg.out_dir / f"{cfg.name}.json")
+    log(f"wrote {out} (default variant: {manifest['default']}) in {time.perf_counter() - t0:.0f} s")
+    return manifest
+
+
+def main(argv: list[str] | None = None) -> int:
+    cfg = parse_args(argv)
+    manifest = export(cfg)
+    print(json.dumps({k: manifest[k] for k in ("model", "sha256", "default")}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
