@@ -15,7 +15,7 @@
 import { errorBox, fmt, h, once, statusLine } from "../common/ui.js";
 import { CLEAR_WIN, isUncertain, rank } from "./decision.js";
 import { decodeImage, ImageInputError } from "./decode.js";
-import { prepare, rgbToRGBA } from "./preprocess.js";
+import { prepare, rgbToRGBA, sizeNote } from "./preprocess.js";
 import { classify, loadModel } from "./runtime.js";
 
 const MANIFEST = "assets/models/bears.json";
@@ -184,7 +184,8 @@ export async function mount(el, { siteRoot, widgetsRoot }) {
         h("span", { class: "clf-value" }, pct(p)))));
     timing.textContent = `Inference ${fmt(t.ms, 1)} ms (${model.variant} model, WebAssembly, ${model.threads} thread${model.threads > 1 ? "s" : ""}); ` +
       `preprocessing ${fmt(t.preMs, 1)} ms; ${fmt(t.totalMs, 0)} ms from your ${t.via} to this result. Nothing was uploaded.`;
-    notes.replaceChildren(...decoded.notes.map((n) => h("li", {}, n)));
+    const allNotes = [...decoded.notes, sizeNote(width, height, model.manifest.preprocess)].filter(Boolean);
+    notes.replaceChildren(...allNotes.map((n) => h("li", {}, n)));
     result.hidden = false;
     result.dataset.inferMs = t.ms.toFixed(3);
     result.dataset.totalMs = t.totalMs.toFixed(1);

@@ -204,3 +204,10 @@ export function flattenOnWhite(rgba) {
   }
   return seeThrough;
 }
+
+/** A note for images smaller than the model's input (they get enlarged), else null. */
+export function sizeNote(width, height, { crop }) {
+  if (Math.min(width, height) >= crop) return null;
+  return `Tiny image (${width}×${height}): it was enlarged to fill the model's ${crop}×${crop} input, ` +
+    "so there is little real detail for the model to see; do not trust the result much.";
+}

@@ -1,0 +1,299 @@
+"""The classifier widget in headless Chromium, on the built site served from /lesson2/.
+
+- real photos: the browser's top label equals Python ONNX Runtime's for the same file
+  and model, probabilities within PROB_TOL; after the model has loaded, classifying
+  photos makes no request at all (the image never leaves the browser)
+- every kind of bad input gets a clear message and the widget keeps working
+- drop and paste work like the file picker; the camera button only shows with a camera
+- a tampered model file is refused before it runs
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageOps
+
+from tests.support import CHROMIUM, CHROMIUM_ARGS, ROOT
+
+pytestmark = [pytest.mark.browser, pytest.mark.data]
+
+MODELS = ROOT / "docs" / "assets" / "models"
+# The browser reproduces Python's pixels exactly (PIL-identical resize; same libjpeg
+# family decoding), so what is left is ONNX Runtime's wasm kernels vs its native ones:
+# float32 summation order, and for the int8 model the int8 kernels' own rounding.
+PROB_TOL = 0.02
+RESULT_TIMEOUT = 60_000
+
+
+# ---------------------------------------------------------------- helpers
+
+def manifest() -> dict:
+    return json.loads((MODELS / "bears.json").read_text())
+
+
+def python_probs(paths: list[Path]) -> np.ndarray:
+    """What Python computes for these files with the variant the page loads by default."""
+    from export.parity import run_onnx
+    from export.pixels import load_pixels
+
+    m = manifest()
+    return run_onnx(MODELS / m["variants"][m["default"]]["model"], load_pixels(paths, m["preprocess"]))
+
+
+def open_widget(watched, site):
+    page = watched.page
+    page.goto(site.url + "production/")
+    page.wait_for_selector("[data-widget=classifier][data-mounted=yes]")
+    return page
+
+
+def give(page, path: Path | str) -> dict:
+    """Choose `path` in the file picker; wait for the widget to finish; return what it shows."""
+    runs = int(page.get_attribute(".clf", "data-runs"))
+    page.set_input_files("input.clf-file", str(path))
+    page.wait_for_function(f"document.querySelector('.clf').dataset.runs === '{runs + 1}'", timeout=RESULT_TIMEOUT)
+    return state(page)
+
+
+def state(page) -> dict:
+    return page.evaluate("""() => {
+      const el = document.querySelector('.clf');
+      const result = el.querySelector('.clf-result');
+      return {
+        phase: el.dataset.phase, top: el.dataset.top || null,
+        uncertain: result.dataset.uncertain === 'true',
+        error: el.querySelector('.clf-error').hidden ? '' : el.querySelector('.clf-error').textContent,
+        probs: Object.fromEntries([...el.querySelectorAll('.clf-bars li')].map(li => [li.dataset.label, +li.dataset.prob])),
+        notes: el.querySelector('.clf-notes').textContent,
+        resultShown: !result.hidden,
+        inferMs: +result.dataset.inferMs,
+        crop: [el.querySelector('.clf-crop').width, el.querySelector('.clf-crop').height],
+      };
+    }""")
+
+
+def assert_matches_python(shown: dict, want: np.ndarray, labels: list[str], name: str) -> float:
+    assert shown["phase"] == "done", f"{name}: {shown['error']}"
+    got = np.array([shown["probs"][lab] for lab in labels])
+    assert labels[int(want.argmax())] == shown["top"], f"{name}: browser {shown['top']}, Python {labels[int(want.argmax())]}"
+    diff = float(np.abs(got - want).max())
+    assert diff <= PROB_TOL, f"{name}: probabilities differ by {diff:.4f} (browser {got}, Python {want})"
+    return diff
+
+
+def real_photos(bears_dir: Path, per_label: int) -> list[Path]:
+    out = []
+    for lab in sorted(p.name for p in bears_dir.iterdir() if p.is_dir()):
+        files = sorted((bears_dir / lab).glob("*.jpg"))
+        step = max(1, len(files) // per_label)
+        out += files[::step][:per_label]
+    return out
+
+
+# ---------------------------------------------------------------- test files, made in tmp_path
+
+def make_bad_inputs(tmp: Path, photo: Path) -> dict[str, tuple[Path, str]]:
+    """name -> (file, what the widget must do: 'refuse:<regex>' or 'note:<regex>')."""
+    tmp.mkdir(parents=True, exist_ok=True)
+    src = photo.read_bytes()
+    rgb = Image.open(photo).convert("RGB")
+    cases = {}
+
+    def put(name, data, expect):
+        p = tmp / name
+        p.write_bytes(data) if isinstance(data, bytes) else data(p)
+        cases[name] = (p, expect)
+
+    put("notes.txt", b"grizzly, black or teddy?\nThis is a text file, not a photo.\n", r"refuse:text file, not an image")
+    put("random.bin", bytes(np.random.default_rng(0).integers(0, 256, 4096, dtype=np.uint8)), r"refuse:not an image this browser can read")
+    put("empty.jpg", b"", r"refuse:empty \(0 bytes\)")
+    put("truncated.jpg", src[: len(src) // 2], r"refuse:truncated JPEG")
+    # Corrupt: keep the JPEG structure but destroy the Huffman tables the decoder needs.
+    corrupt = bytearray(src)
+    i = corrupt.find(b"\xff\xc4")
+    corrupt[i + 4:i + 40] = b"\xff" * 36
+    put("corrupt.jpg", bytes(corrupt), r"refuse:could not decode it")
+    put("huge.jpg", lambda p: Image.new("L", (12000, 12000), 128).save(p, quality=50), r"note:Very large image \(12000×12000")
+    put("one-pixel.png", lambda p: Image.new("RGB", (1, 1), (120, 80, 40)).save(p), r"note:Tiny image \(1×1")
+    put("gray.jpg", lambda p: rgb.convert("L").save(p, quality=95), r"note:Grayscale")
+    put("cmyk.jpg", lambda p: rgb.convert("CMYK").save(p, quality=95), r"note:CMYK")
+    put("sixteen.png", lambda p: Image.fromarray((np.asarray(rgb.convert("L"), dtype=np.uint16) * 257)).save(p),
+        r"note:16 bits per channel")
+
+    def transparent(p):
+        im = rgb.convert("RGBA")
+        alpha = np.full((im.height, im.width), 255, np.uint8)
+        alpha[:, : im.width // 3] = 0
+        alpha[:, im.width // 3: im.width // 2] = 128
+        im.putalpha(Image.fromarray(alpha))
+        im.save(p)
+    put("transparent.png", transparent, r"note:Transparent image")
+
+    def animated(p):
+        second = ImageOps.invert(rgb)
+        rgb.save(p, save_all=True, append_images=[second], duration=200, loop=0)
+    put("animated.gif", animated, r"note:Animated image \(2 frames\)")
+    put("drawing.svg", b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64">'
+        b'<circle cx="32" cy="32" r="30" fill="brown"/></svg>\n', r"refuse:SVG")
+    # A HEIC file starts with an ISO-BMFF 'ftyp' box naming the heic brand; Chromium has no
+    # HEIC decoder at all, so what follows the box does not change the outcome.
+    ftyp = struct.pack(">I", 24) + b"ftypheic" + struct.pack(">I", 0) + b"mif1heic"
+    put("photo.heic", ftyp + struct.pack(">I", 16) + b"meta" + bytes(8) + bytes(2048), r"refuse:HEIC")
+    return cases
+
+
+def crop_pixels(page) -> np.ndarray:
+    """The crop canvas as an (H, W, 3) uint8 array: exactly what the model was given."""
+    data = page.evaluate("""() => { const c = document.querySelector('.clf-crop');
+      return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data); }""")
+    n = int(round((len(data) / 4) ** 0.5))
+    return np.array(data, dtype=np.uint8).reshape(n, n, 4)[..., :3]
+
+
+def python_crop(path: Path) -> np.ndarray:
+    from export.pixels import load_pixels
+
+    px = load_pixels([path], manifest()["preprocess"])[0]
+    return np.rint(px.transpose(1, 2, 0) * 255).astype(np.uint8)
+
+
+def load_model_now(page) -> None:
+    page.click("text=Load the model now")
+    page.wait_for_function("document.querySelector('.clf-status').dataset.state === 'ready'", timeout=RESULT_TIMEOUT)
+
+
+# ---------------------------------------------------------------- tests
+
+def test_real_photos_match_python_and_nothing_leaves_the_browser(watched, site, bears_dir, tmp_path):
+    labels = manifest()["labels"]
+    photos = real_photos(bears_dir, per_label=4)
+    # A photo stored sideways with an EXIF tag saying "turn me upright" (orientation 6):
+    # Python (ImageOps.exif_transpose) and the browser (imageOrientation: from-image) must agree.
+    rotated = tmp_path / "sideways.jpg"
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.open(photos[1]).transpose(Image.Transpose.ROTATE_90).save(rotated, exif=exif, quality=95)
+    photos.append(rotated)
+    want = python_probs(photos)
+
+    page = open_widget(watched, site)
+    load_model_now(page)
+    before = len(watched.requests)
+    diffs, pixel_diffs = [], []
+    for path, p in zip(photos, want):
+        shown = give(page, path)
+        diffs.append(assert_matches_python(shown, p, labels, path.name))
+        assert shown["crop"] == [224, 224]
+        # The crop the model saw equals Python's to within JPEG decoder rounding.
+        d = np.abs(crop_pixels(page).astype(int) - python_crop(path).astype(int))
+        pixel_diffs.append(d.mean())
+        assert d.mean() < 0.5 and d.max() <= 8, f"{path.name}: crop pixels differ (mean {d.mean():.3f}, max {d.max()})"
+    assert "EXIF orientation 6" in shown["notes"]
+    assert watched.requests[before:] == [], "classifying made requests: the image must never leave the browser"
+    print(f"\n{len(photos)} photos: max prob diff {max(diffs):.5f}, mean crop pixel diff {np.mean(pixel_diffs):.4f}")
+
+
+def test_bad_inputs_get_clear_messages_and_the_widget_keeps_working(watched, site, bears_dir, tmp_path):
+    labels = manifest()["labels"]
+    good = real_photos(bears_dir, per_label=1)[1]
+    cases = make_bad_inputs(tmp_path / "bad", good)
+    # Files Python also reads: the browser must give the same answer for them.
+    compare = ["gray.jpg", "transparent.png", "animated.gif", "one-pixel.png", "sixteen.png"]
+    want = dict(zip(compare, python_probs([cases[n][0] for n in compare])))
+    want_good = python_probs([good])[0]
+
+    page = open_widget(watched, site)
+    for name, (path, expect) in cases.items():
+        kind, pattern = expect.split(":", 1)
+        shown = give(page, path)
+        if kind == "refuse":
+            assert shown["phase"] == "error" and not shown["resultShown"], f"{name} was not refused: {shown}"
+            assert re.search(pattern, shown["error"]), f"{name}: message {shown['error']!r} lacks {pattern!r}"
+            # Still usable: the next photo classifies normally.
+            assert_matches_python(give(page, good), want_good, labels, f"{good.name} after {name}")
+        else:
+            assert shown["phase"] == "done", f"{name}: {shown['error']}"
+            assert re.search(pattern, shown["notes"]), f"{name}: notes {shown['notes']!r} lack {pattern!r}"
+            if name in want:
+                assert_matches_python(shown, want[name], labels, name)
+
+
+def test_drop_and_paste_classify_like_the_file_picker(watched, site, bears_dir):
+    import base64
+
+    labels = manifest()["labels"]
+    photo = real_photos(bears_dir, per_label=1)[2]
+    want = python_probs([photo])[0]
+    page = open_widget(watched, site)
+    b64 = base64.b64encode(photo.read_bytes()).decode()
+    for how in ("drop", "paste"):
+        runs = int(page.get_attribute(".clf", "data-runs"))
+        page.evaluate("""([b64, name, how]) => {
+          const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+          const dt = new DataTransfer();
+          dt.items.add(new File([bytes], name, { type: "image/jpeg" }));
+          if (how === "drop") {
+            document.querySelector(".clf-drop").dispatchEvent(
+              new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
+          } else {
+            document.body.dispatchEvent(new ClipboardEvent("paste", { clipboardData: dt, bubbles: true, cancelable: true }));
+          }
+        }""", [b64, photo.name, how])
+        page.wait_for_function(f"document.querySelector('.clf').dataset.runs === '{runs + 1}'", timeout=RESULT_TIMEOUT)
+        assert_matches_python(state(page), want, labels, f"{photo.name} by {how}")
+        assert f"from your {how}" in page.text_content(".clf-timing")
+    # No camera in headless Chromium: the camera button stays hidden.
+    assert page.is_hidden("text=Use the camera")
+
+
+def test_tampered_model_is_refused(watched, site, bears_dir):
+    m = manifest()
+    name = m["variants"][m["default"]]["model"]
+    bad = bytearray((MODELS / name).read_bytes())
+    bad[len(bad) // 2] ^= 0x01  # one flipped bit in the weights
+    page = watched.page
+    pattern = f"**/assets/models/{name}"
+    page.route(pattern, lambda route: route.fulfill(status=200, body=bytes(bad), content_type="application/octet-stream"))
+    page = open_widget(watched, site)
+    photo = real_photos(bears_dir, per_label=1)[0]
+    shown = give(page, photo)
+    assert shown["phase"] == "error" and not shown["resultShown"]
+    assert "failed its integrity check" in shown["error"] and name in shown["error"], shown["error"]
+    assert shown["top"] is None
+    # Serve the real file again: the widget retries and works.
+    page.unroute(pattern)
+    shown = give(page, photo)
+    assert shown["phase"] == "done", shown["error"]
+
+
+def test_camera_when_the_device_has_one(browser, site, bears_dir):
+    """With Chromium's fake camera, the button shows and a snapshot gets classified."""
+    other = browser.browser_type.launch(
+        executable_path=CHROMIUM,
+        args=[*CHROMIUM_ARGS, "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"])
+    try:
+        context = other.new_context()
+        context.grant_permissions(["camera"], origin=site.url.split("/lesson2/")[0])
+        page = context.new_page()
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(site.url + "production/")
+        page.wait_for_selector("[data-widget=classifier][data-mounted=yes]")
+        page.click("text=Use the camera", timeout=10_000)
+        page.wait_for_function("document.querySelector('.clf-video').videoWidth > 0", timeout=20_000)
+        page.click("text=Take the photo")
+        page.wait_for_function("document.querySelector('.clf').dataset.runs === '1'", timeout=RESULT_TIMEOUT)
+        shown = state(page)
+        assert shown["phase"] == "done", shown["error"]
+        assert sum(shown["probs"].values()) == pytest.approx(1, abs=1e-4)
+        assert "from your photo" in page.text_content(".clf-timing")
+        assert errors == []
+    finally:
+        other.close()
