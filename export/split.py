@@ -1,21 +1,17 @@
-"""The training pipeline's own train/validation split, rebuilt for a checkpoint.
+"""The training run's own train/validation split, rebuilt for a checkpoint.
 
 Accuracy only means something on photos the model did not train on, and the int8
 model must be judged on the very validation photos the fp32 model was judged on.
-So the split is not reinvented here: it is training/bears/data.py's `split`,
-called with the data source, validation share and seed recorded in the
-checkpoint's config (defaults: the photos in ../shared/data/bears, 20%, seed 42).
+So the split is not reinvented here: the checkpoint records its run's config, and
+`training.bears.train.prepare_items` (load -> optional subsample -> verify ->
+stratified seeded split) rebuilds it from that config, photo for photo.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
-
-from training.bears import data
-
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DATA = ROOT.parent / "shared" / "data" / "bears"
 
 
 @dataclass
@@ -27,19 +23,20 @@ class Split:
 
 
 def split_for_checkpoint(meta: dict, data_dir: str | Path | None = None) -> Split:
-    cfg = meta.get("config") or {}
-    source = Path(data_dir or cfg.get("data") or cfg.get("source") or DEFAULT_DATA)
-    if not source.exists():
-        raise FileNotFoundError(f"the photos the model was trained on are not at {source}: pass --data-dir")
-    valid_pct = float(cfg.get("valid_pct", 0.2))
-    seed = int(cfg.get("seed", 42))
-    items = data.verify(data.load_items(source))
-    per_label = cfg.get("limit_per_label") or cfg.get("per_label")
-    if per_label:
-        items = data.limit_per_label(items, int(per_label), seed)
+    """`data_dir` replaces the run's data folder (same photos, another place)."""
+    from training.bears.train import TrainConfig, prepare_items, resolve
+
+    known = {f.name for f in dataclasses.fields(TrainConfig)}
+    cfg = TrainConfig(**{k: v for k, v in (meta.get("config") or {}).items() if k in known})
+    if data_dir is not None:
+        cfg = dataclasses.replace(cfg, data=str(data_dir))
+    cfg = resolve(cfg)
+    if not Path(cfg.data).exists():
+        raise FileNotFoundError(f"the photos the model was trained on are not at {cfg.data}: pass --data-dir")
+    items, train_idx, valid_idx = prepare_items(cfg)
     if items.classes != list(meta["labels"]):
-        raise ValueError(f"labels in {source} {items.classes} differ from the checkpoint's {meta['labels']}")
-    train_idx, valid_idx = data.split(items, valid_pct, seed)
+        raise ValueError(f"labels in {cfg.data} {items.classes} differ from the checkpoint's {meta['labels']}")
     pick = lambda idx: [(items.files[i], items.labels[i]) for i in idx]  # noqa: E731
-    return Split(pick(train_idx), pick(valid_idx), source,
-                 f"training.bears.data.split(valid_pct={valid_pct}, seed={seed}) on {source.name}")
+    how = (f"training.bears.train.prepare_items: valid_pct={cfg.valid_pct}, seed={cfg.seed}, "
+           f"per_label={cfg.per_label or 'all'}, data={Path(cfg.data).name}")
+    return Split(pick(train_idx), pick(valid_idx), Path(cfg.data), how)

@@ -134,6 +134,8 @@ def export(cfg: ExportConfig) -> dict:
         quantization=quant,
     )
     manifest["split"] = {"train": len(split.train), "valid": len(split.valid), "source": split.source}
+    # The run's config rebuilds the same split anywhere (tests re-measure the accuracy with it).
+    manifest["config"] = {k: v for k, v in (meta.get("config") or {}).items() if k != "out"}
     out = write_manifest(manifest, cfg.out_dir / f"{cfg.name}.json")
     log(f"wrote {out} (default variant: {manifest['default']}) in {time.perf_counter() - t0:.0f} s")
     return manifest
