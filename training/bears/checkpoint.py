@@ -40,7 +40,7 @@ def save_checkpoint(path: str | Path, model: nn.Module, meta: dict) -> Path:
                        "mean": [float(x) for x in pre["mean"]], "std": [float(x) for x in pre["std"]]},
         "metrics": {k: _plain(v) for k, v in meta["metrics"].items()},
         "report": str(meta["report"]),
-        "state_dict": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
+        "state_dict": {k: v.detach().cpu().contiguous().clone() for k, v in model.state_dict().items()},
     }
     for k, v in meta.items():  # extra JSON-like fields (e.g. "config") are kept as they are
         blob.setdefault(k, v)

@@ -1,0 +1,5 @@
+import sys
+
+from training.bears.cli import main
+
+sys.exit(main())

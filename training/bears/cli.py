@@ -1,0 +1,71 @@
+"""python -m training.bears <command> [options]   (run from the repository root)
+
+Commands (each has --help listing every option with its default and the reason for it):
+  download   fetch URL lists into label folders (parallel, verified, resumable)
+  lr-find    learning-rate range test; writes lr_find.json/png into the run folder
+  train      head on cached activations, then unfrozen with discriminative lrs; model.pt + report
+  interpret  confusion matrix, most confused, top losses for the valid split or all images
+  clean      review the top losses: keep / delete / relabel -> cleaned.csv for `train --data`
+  reports    regenerate every report committed under docs/assets/reports/ (see experiments.py)
+
+The default pipeline on ../shared/data/bears:
+  python -m training.bears lr-find && python -m training.bears train
+  python -m training.bears interpret --on all && python -m training.bears clean
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from training.bears.config import add_options, from_args
+
+
+def _commands():
+    from training.bears import clean, download, experiments, interpret, lr_finder, train
+
+    return {
+        "download": (download.DownloadConfig, download.download, download.__doc__),
+        "lr-find": (lr_finder.LRFindConfig, lr_finder.run_lr_find, lr_finder.__doc__),
+        "train": (train.TrainConfig, train.train, train.__doc__),
+        "interpret": (interpret.InterpretConfig, interpret.run_interpret, interpret.__doc__),
+        "clean": (clean.CleanConfig, clean.clean, clean.__doc__),
+        "reports": (experiments.ReportsConfig, experiments.run_reports, experiments.__doc__),
+    }
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m training.bears", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True, metavar="command")
+    for name, (cls, _, doc) in _commands().items():
+        sp = sub.add_parser(name, help=(doc or "").strip().splitlines()[0], description=doc,
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
+        if name == "download":  # the URL lists are positional
+            sp.add_argument("urls", nargs="+", metavar="LIST",
+                            help="URL list file (.txt/.csv), folder of them, or LABEL=FILE")
+            add_options(sp, _without(cls, "urls"))
+        else:
+            add_options(sp, cls)
+    return p
+
+
+def _without(cls, name):
+    import dataclasses
+
+    fields = [(f.name, f.type, f) for f in dataclasses.fields(cls) if f.name != name]
+    return dataclasses.make_dataclass(cls.__name__ + "Options", fields)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    cls, fn, _ = _commands()[args.command]
+    try:
+        fn(from_args(cls, args))
+    except (FileNotFoundError, ValueError, RuntimeError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    return 0

@@ -1,0 +1,153 @@
+"""From photos on disk to training and validation datasets.
+
+Two ways to say which image has which label:
+- a folder of label folders (torchvision's ImageFolder layout): bears/grizzly/*.jpg, ...
+- a CSV with a header and columns `file,label` (what `clean` writes; extra columns are
+  ignored, so ../shared/data/bears/manifest.csv works too). Relative paths are read
+  against the CSV's own folder.
+
+Every image is decoded once up front; the ones that fail are reported and left out,
+so one broken download never crashes a run. The split is stratified (each label keeps
+its share in both sets) and seeded (the same seed gives the same split on any machine).
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from torch.utils.data import Dataset, WeightedRandomSampler
+
+from training.bears.images import IMAGE_EXTS, ImageError, open_image
+
+
+@dataclass
+class Items:
+    """(file, label) pairs, the label names in output order, and the files left out (and why)."""
+
+    files: list[Path]
+    labels: list[str]
+    classes: list[str]
+    skipped: list[dict] = field(default_factory=list)
+
+    def __len__(self):
+        return len(self.files)
+
+    def counts(self) -> dict[str, int]:
+        c = Counter(self.labels)
+        return {k: c.get(k, 0) for k in self.classes}
+
+    def subset(self, idx: list[int]) -> "Items":
+        return Items([self.files[i] for i in idx], [self.labels[i] for i in idx], self.classes, [])
+
+
+def items_from_folder(root: str | Path) -> Items:
+    root = Path(root)
+    if not root.is_dir():
+        raise FileNotFoundError(f"no folder at {root}")
+    files, labels = [], []
+    for d in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        for f in sorted(d.iterdir()):
+            if f.is_file() and f.suffix.lower() in IMAGE_EXTS:
+                files.append(f)
+                labels.append(d.name)
+    if not files:
+        raise ValueError(f"no images found in label folders under {root} (expected {root}/<label>/*.jpg)")
+    return Items(files, labels, sorted(set(labels)))
+
+
+def items_from_csv(path: str | Path, root: str | Path | None = None) -> Items:
+    path = Path(path)
+    base = Path(root) if root else path.parent
+    with open(path, newline="") as f:
+        reader = csv.DictReader(f)
+        if not reader.fieldnames or not {"file", "label"} <= set(reader.fieldnames):
+            raise ValueError(f"{path}: expected a header with columns file,label (got {reader.fieldnames})")
+        rows = [(r["file"].strip(), r["label"].strip()) for r in reader if r.get("file", "").strip()]
+    if not rows:
+        raise ValueError(f"{path}: no rows")
+    files = [Path(f) if Path(f).is_absolute() else base / f for f, _ in rows]
+    labels = [lab for _, lab in rows]
+    return Items(files, labels, sorted(set(labels)))
+
+
+def load_items(source: str | Path, root: str | Path | None = None) -> Items:
+    """A folder of label folders, or a file,label CSV."""
+    source = Path(source)
+    if source.suffix.lower() == ".csv":
+        return items_from_csv(source, root)
+    return items_from_folder(source)
+
+
+def verify(items: Items) -> Items:
+    """Decode every image; drop (and record) the ones that fail or are missing."""
+    keep, skipped = [], list(items.skipped)
+    for i, f in enumerate(items.files):
+        try:
+            open_image(f)
+            keep.append(i)
+        except (ImageError, FileNotFoundError) as e:
+            skipped.append({"file": str(f), "label": items.labels[i], "reason": str(e)})
+    out = items.subset(keep)
+    out.skipped = skipped
+    return out
+
+
+def limit_per_label(items: Items, n: int, seed: int = 0) -> Items:
+    """At most `n` images per label, chosen at random (for fast runs and tests)."""
+    rng = random.Random(seed)
+    by_label: dict[str, list[int]] = {}
+    for i, lab in enumerate(items.labels):
+        by_label.setdefault(lab, []).append(i)
+    idx = sorted(i for lab in items.classes for i in rng.sample(by_label[lab], min(n, len(by_label[lab]))))
+    out = items.subset(idx)
+    out.skipped = items.skipped
+    return out
+
+
+# --8<-- [start:split]
+def split(items: Items, valid_pct: float = 0.2, seed: int = 42) -> tuple[list[int], list[int]]:
+    """Stratified, seeded train/valid split -> (train indices, valid indices).
+
+    Each label is shuffled on its own (files sorted first, so the order on disk does
+    not matter) and round(valid_pct * n) of its images go to validation.
+    """
+    rng = random.Random(seed)
+    train, valid = [], []
+    for lab in items.classes:
+        idx = sorted((i for i, l in enumerate(items.labels) if l == lab), key=lambda i: str(items.files[i]))
+        rng.shuffle(idx)
+        n_valid = round(valid_pct * len(idx))
+        if len(idx) > 1:  # keep at least one training image per label
+            n_valid = min(max(n_valid, 1 if valid_pct > 0 else 0), len(idx) - 1)
+        valid += idx[:n_valid]
+        train += idx[n_valid:]
+    return sorted(train), sorted(valid)
+# --8<-- [end:split]
+
+
+class ImageDataset(Dataset):
+    """(transform(image), label index) for a list of files."""
+
+    def __init__(self, items: Items, transform):
+        self.items = items
+        self.transform = transform
+        self.targets = [items.classes.index(lab) for lab in items.labels]
+
+    def __len__(self):
+        return len(self.items)
+
+    def __getitem__(self, i):
+        return self.transform(open_image(self.items.files[i])), self.targets[i]
+
+
+def oversampler(targets: list[int], seed: int = 0) -> WeightedRandomSampler:
+    """Draw every label equally often (weights 1/count), for imbalanced data sets."""
+    counts = Counter(targets)
+    weights = torch.tensor([1.0 / counts[t] for t in targets], dtype=torch.double)
+    g = torch.Generator().manual_seed(seed)
+    return WeightedRandomSampler(weights, num_samples=len(targets), replacement=True, generator=g)

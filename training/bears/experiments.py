@@ -1,0 +1,7 @@
+"""placeholder while the reports are written"""
+from dataclasses import dataclass
+@dataclass
+class ReportsConfig:
+    pass
+def run_reports(cfg):
+    raise NotImplementedError
