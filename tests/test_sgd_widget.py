@@ -27,8 +27,16 @@ def loss(page) -> float:
     return float(page.get_attribute(".linfit-loss", "data-value"))
 
 
-def wait_for_live_run_end(page, steps=100):
-    """Python has answered and the animation has reached the last step."""
+def results(page) -> int:
+    """How many answers Python has sent to the widget so far."""
+    return int(page.get_attribute(W, "data-results") or 0)
+
+
+def wait_for_live_run_end(page, after: int = 0):
+    """Python has sent an answer beyond the first `after`, no run is pending, and the animation has stopped."""
+    page.wait_for_function(
+        f"(el => el.dataset.results > {after} && el.dataset.busy === 'false' && el.dataset.playing === 'false')"
+        f"(document.querySelector('{W}'))", timeout=60000)
     widget = page.locator(W)
     expect(widget).to_have_attribute("data-source", "python", timeout=60000)
     expect(widget).to_have_attribute("data-playing", "false", timeout=60000)
@@ -86,9 +94,9 @@ def test_mini_batches_and_steps_settings_change_the_run(watched, site):
     page = open_sgd(watched, site)
     set_setting(page, "steps", "20")
     assert wait_for_live_run_end(page) == 20
-    after_20 = loss(page)
+    after_20, n = loss(page), results(page)
     set_setting(page, "batch_size", "10")
-    assert wait_for_live_run_end(page) == 20
+    assert wait_for_live_run_end(page, after=n) == 20
     assert loss(page) != after_20  # different steps, different path
     assert page.text_content(".linfit-step").strip() == "20 / 20"
 
@@ -100,12 +108,14 @@ def test_edited_update_takes_effect(watched, site):
     code = page.input_value(".linfit-code")
     assert "def update(a, xb, yb, lr):" in code and "lr * gi" in code
     start = RECORDED["loss"][0]
-    run_code(page, code.replace("lr * gi", "0 * gi") .replace("return [", "print('no step');  return ["))
+    n = results(page)
+    run_code(page, code.replace("lr * gi", "0 * gi").replace("return [", "print('no step');  return ["))
+    wait_for_live_run_end(page, after=n)
     expect(page.locator(".linfit-output")).to_contain_text("no step")
-    wait_for_live_run_end(page)
     assert loss(page) == pytest.approx(start)  # a zero step never moves the line
+    n = results(page)
     page.click(".linfit-restore")
-    wait_for_live_run_end(page)
+    wait_for_live_run_end(page, after=n)
     assert loss(page) == pytest.approx(RECORDED["optimum_loss"], rel=1e-3)
 
 
@@ -120,9 +130,11 @@ def test_syntax_and_runtime_errors_show_a_traceback_and_keep_the_last_run(watche
     run_code(page, "def update(a, xb, yb, lr):\n    return [ai / 0 for ai in a]\n")
     expect(page.locator(".linfit-error")).to_contain_text("ZeroDivisionError")
     expect(page.locator(".linfit-error")).to_contain_text('File "<your update>", line 2')
+    n = results(page)
     page.click(".linfit-restore")
-    expect(page.locator(".linfit-error")).to_be_hidden(timeout=30000)
-    wait_for_live_run_end(page)
+    wait_for_live_run_end(page, after=n)
+    expect(page.locator(".linfit-error")).to_be_hidden()
+    assert loss(page) == pytest.approx(RECORDED["optimum_loss"], rel=1e-3)
 
 
 def test_endless_loop_is_stopped_and_python_restarts(watched, site):
@@ -136,9 +148,10 @@ def test_endless_loop_is_stopped_and_python_restarts(watched, site):
     page.click(".linfit-reset")
     expect(page.locator(".linfit-error")).to_contain_text("did not finish", timeout=15000)
     assert time.monotonic() - t0 < 10
+    n = results(page)
     page.click(".linfit-restore")  # a fresh Python runs the original update again
-    expect(page.locator(".linfit-error")).to_be_hidden(timeout=60000)
-    wait_for_live_run_end(page)
+    wait_for_live_run_end(page, after=n)
+    expect(page.locator(".linfit-error")).to_be_hidden()
     assert loss(page) == pytest.approx(RECORDED["optimum_loss"], rel=1e-3)
 
 

@@ -175,15 +175,18 @@ export async function mount(el) {
 
   let inFlight = false;
   let wanted = null;
+  const markBusy = () => { el.dataset.busy = String(inFlight || wanted !== null); };
   function requestRun(reason) {
     wanted = { reason, settings: { ...state.settings }, code: state.code };
     pump();
   }
   async function pump() {
+    markBusy();
     if (inFlight || !wanted) return;
     const job = wanted;
     wanted = null;
     inFlight = true;
+    markBusy();
     try {
       const result = await python.run({ code: job.code, ...data, ...job.settings, seed: SEED });
       if (!wanted) apply(job, result);
@@ -198,7 +201,9 @@ export async function mount(el) {
       pump();
     }
   }
+  let runsApplied = 0;
   function apply(job, result) {
+    el.dataset.results = String(++runsApplied); // every answer from Python, good or not
     output.hidden = !result.stdout;
     output.textContent = result.stdout || "";
     if (!result.ok) {
