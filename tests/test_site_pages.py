@@ -1,0 +1,34 @@
+"""Every page of the built site, in Chromium, from the sub-path: it loads with no
+failed request, nothing leaves 127.0.0.1, no console error, and every widget on
+it mounts (runtimes stay unloaded until a reader uses a widget)."""
+
+import re
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+
+def page_urls(site):
+    sitemap = (site.root / "sitemap.xml").read_text()
+    locs = re.findall(r"<loc>([^<]+)</loc>", sitemap)
+    assert locs, "sitemap.xml lists no page"
+    return [site.url + loc.split("/lesson2/", 1)[1] for loc in locs]
+
+
+def test_every_page_loads_cleanly(watched, site):
+    page = watched.page
+    for url in page_urls(site):
+        page.goto(url, wait_until="networkidle")
+        assert page.title(), url
+        widgets = page.locator("[data-widget]")
+        for i in range(widgets.count()):
+            w = widgets.nth(i)
+            page.wait_for_function("el => ['yes', 'error'].includes(el.dataset.mounted)", arg=w.element_handle(),
+                                   timeout=15000)
+            assert w.get_attribute("data-mounted") == "yes", f"{url}: widget {w.get_attribute('data-widget')} failed"
+        imgs_without_alt = page.evaluate("[...document.querySelectorAll('article img:not([alt])')].map(i => i.src)")
+        assert imgs_without_alt == [], f"{url}: images without alt text"
+    assert watched.failed == [], f"failed requests: {watched.failed}"
+    heavy = [u for u in watched.requests if re.search(r"\.(wasm|onnx)$|python_stdlib", u)]
+    assert heavy == [], f"runtimes or models loaded before any widget was used: {heavy}"
