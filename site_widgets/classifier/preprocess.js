@@ -19,6 +19,12 @@
 // filters (mipmaps, Lanczos, ...): pixels then differ from PIL's by a lot more
 // than one level, and so do the probabilities.
 //
+// One known difference: Pillow 13 runs the vertical pass first for some tall
+// images whose height shrinks a little more than their width
+// (python-pillow/Pillow#9549); the two orders round differently, by at most one
+// level. For the model's case (shorter side to 224) typical camera sizes are
+// all horizontal-first in Pillow too, so the crop is identical.
+//
 // Only the output pixels inside the crop are computed: the result is the same
 // as resizing everything and cropping, without the cost of the part that the
 // crop throws away.

@@ -1,0 +1,179 @@
+"""The classifier's DOM-free modules, run in Node against Python as the reference.
+
+- preprocess.js resizes and crops bit-identically to PIL + torchvision
+  (Resize(shorter side, bilinear, antialias) -> CenterCrop), on real photos and
+  on random images of awkward sizes (odd, tiny, 1x1, extreme aspect ratios)
+- flattenOnWhite equals Pillow's paste-with-alpha onto white
+- sniff.js reads format, size, bit depth, colour model, frames, orientation and
+  truncation from files PIL writes
+- integrity.js hashes like hashlib; decision.js ranks and flags uncertainty
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from torchvision import transforms as T
+
+from tests.support import ROOT
+
+WIDGET = ROOT / "site_widgets" / "classifier"
+
+
+def node(script: str, payload) -> object:
+    """Run an ES module snippet in Node with `payload` as JSON on stdin; returns its JSON stdout."""
+    imports = "\n".join(f'import * as {n} from "{(WIDGET / f"{n}.js").as_uri()}";'
+                        for n in ("preprocess", "sniff", "decision", "integrity"))
+    code = imports + '\nimport fs from "fs";\nconst input = JSON.parse(fs.readFileSync(0, "utf8"));\n' + script
+    proc = subprocess.run(["node", "--input-type=module", "-e", code], input=json.dumps(payload),
+                          capture_output=True, text=True, timeout=120)
+    if proc.returncode != 0:
+        raise AssertionError(proc.stderr[-3000:])
+    return json.loads(proc.stdout)
+
+
+def pil_resize_crop(im: Image.Image, resize=224, crop=224) -> np.ndarray:
+    tf = T.Compose([T.Resize(resize, interpolation=T.InterpolationMode.BILINEAR, antialias=True), T.CenterCrop(crop)])
+    return np.asarray(tf(im))
+
+
+def js_resize_crop(tmp_path: Path, images: list[Image.Image], resize=224, crop=224) -> list[np.ndarray]:
+    specs = []
+    for i, im in enumerate(images):
+        f = tmp_path / f"{i}.rgba"
+        np.asarray(im.convert("RGBA")).tofile(f)
+        specs.append({"file": str(f), "w": im.width, "h": im.height, "out": str(tmp_path / f"{i}.rgb")})
+    node("""
+      for (const s of input.specs) {
+        const rgba = new Uint8Array(fs.readFileSync(s.file));
+        fs.writeFileSync(s.out, preprocess.resizeAndCrop(rgba, s.w, s.h, input.resize, input.crop).rgb);
+      }
+      console.log("[]");""", {"specs": specs, "resize": resize, "crop": crop})
+    return [np.fromfile(s["out"], np.uint8).reshape(crop, crop, 3) for s in specs]
+
+
+@pytest.mark.data
+def test_resize_and_crop_equal_pil_on_real_photos(bears_dir, tmp_path):
+    from training.bears.images import open_image
+
+    photos = [open_image(p) for lab in ("black", "grizzly", "teddy") for p in sorted((bears_dir / lab).glob("*.jpg"))[:6]]
+    for im, got in zip(photos, js_resize_crop(tmp_path, photos)):
+        np.testing.assert_array_equal(got, pil_resize_crop(im))
+
+
+@pytest.mark.parametrize("size", [(512, 384), (384, 512), (225, 300), (300, 224), (224, 224), (1, 1), (3, 7),
+                                  (1023, 333), (2000, 1999), (5000, 40)])
+def test_resize_and_crop_equal_pil_on_awkward_sizes(size, tmp_path):
+    rng = np.random.default_rng(size[0] * 7919 + size[1])
+    im = Image.fromarray(rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8))
+    np.testing.assert_array_equal(js_resize_crop(tmp_path, [im])[0], pil_resize_crop(im))
+
+
+def test_other_sizes_follow_torchvision_rounding(tmp_path):
+    """resize != crop: odd leftover margins, offsets rounded with Python's round (halves to even)."""
+    rng = np.random.default_rng(1)
+    ims = [Image.fromarray(rng.integers(0, 256, (h, w, 3), dtype=np.uint8)) for w, h in [(301, 203), (250, 301)]]
+    for im, got in zip(ims, js_resize_crop(tmp_path, ims, resize=256, crop=224)):
+        np.testing.assert_array_equal(got, pil_resize_crop(im, 256, 224))
+    got = node("console.log(JSON.stringify([0.5, 1.5, 2.5, 3.49, 3.5, 4.51].map(preprocess.roundHalfEven)))", {})
+    assert got == [round(x) for x in [0.5, 1.5, 2.5, 3.49, 3.5, 4.51]]
+
+
+def test_known_limit_pillow_13_vertical_first(tmp_path):
+    """Pillow 13 runs the vertical pass first for some tall images whose height shrinks a bit
+    more than their width (python-pillow/Pillow#9549); preprocess.js always goes horizontal
+    first. The two orders round differently by at most one level. Photos resized to a
+    shorter side of 224 (the model's case, any camera size checked) are all horizontal-first."""
+    im = Image.fromarray(np.random.default_rng(1).integers(0, 256, (999, 300, 3), dtype=np.uint8))
+    got, want = js_resize_crop(tmp_path, [im], resize=256, crop=224)[0], pil_resize_crop(im, 256, 224)
+    assert 0 < np.abs(got.astype(int) - want).max() <= 1
+
+
+def test_flatten_on_white_equals_pillow_paste():
+    rng = np.random.default_rng(2)
+    rgba = rng.integers(0, 256, (40, 50, 4), dtype=np.uint8)
+    rgba[:5, :, 3] = 255
+    rgba[5:10, :, 3] = 0
+    im = Image.fromarray(rgba, "RGBA")
+    want = Image.new("RGB", im.size, (255, 255, 255))
+    want.paste(im, mask=im.getchannel("A"))
+    got = node("""const px = Uint8Array.from(input.px);
+      const n = preprocess.flattenOnWhite(px);
+      console.log(JSON.stringify({n, px: Array.from(px)}));""", {"px": rgba.ravel().tolist()})
+    assert got["n"] == int((rgba[..., 3] < 255).sum())
+    np.testing.assert_array_equal(np.array(got["px"], np.uint8).reshape(40, 50, 4)[..., :3], np.asarray(want))
+
+
+def sniff_files(tmp_path: Path) -> dict[str, tuple[bytes, dict]]:
+    """file name -> (bytes, fields sniff must report)."""
+    rng = np.random.default_rng(3)
+    rgb = Image.fromarray(rng.integers(0, 256, (30, 40, 3), dtype=np.uint8))
+    out = {}
+
+    def save(name, im, expect, **kw):
+        p = tmp_path / name
+        im.save(p, **kw)
+        out[name] = (p.read_bytes(), expect)
+
+    save("a.jpg", rgb, {"format": "jpeg", "width": 40, "height": 30, "colorModel": "YCbCr", "truncated": False})
+    save("gray.jpg", rgb.convert("L"), {"format": "jpeg", "colorModel": "grayscale"})
+    save("cmyk.jpg", rgb.convert("CMYK"), {"format": "jpeg", "colorModel": "CMYK"})
+    save("prog.jpg", rgb, {"format": "jpeg", "progressive": True, "truncated": False}, progressive=True)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    save("rot.jpg", rgb, {"format": "jpeg", "orientation": 6, "width": 30, "height": 40}, exif=exif)
+    save("a.png", rgb, {"format": "png", "width": 40, "height": 30, "bitDepth": 8, "alpha": False, "truncated": False})
+    save("rgba.png", rgb.convert("RGBA"), {"format": "png", "alpha": True})
+    save("16.png", Image.fromarray(np.full((3, 5), 60000, np.uint16)), {"format": "png", "bitDepth": 16, "width": 5})
+    save("anim.gif", rgb, {"format": "gif", "frames": 3, "width": 40}, save_all=True,
+         append_images=[rgb.rotate(90), rgb.rotate(180)])
+    save("still.gif", rgb, {"format": "gif", "frames": 1})
+    save("a.webp", rgb, {"format": "webp", "width": 40, "height": 30}, lossless=True)
+    save("a.bmp", rgb, {"format": "bmp", "width": 40, "height": 30})
+    jpg = out["a.jpg"][0]
+    out["cut.jpg"] = (jpg[: len(jpg) - 100], {"format": "jpeg", "truncated": True})
+    out["tail.jpg"] = (jpg + b"trailing bytes after the end marker", {"format": "jpeg", "truncated": False})
+    png = out["a.png"][0]
+    out["cut.png"] = (png[:-20], {"format": "png", "truncated": True})
+    out["empty"] = (b"", {"format": "empty"})
+    out["t.txt"] = (b"just some text\n", {"format": "text"})
+    out["s.svg"] = (b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"/>', {"format": "svg"})
+    out["h.heic"] = (b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + bytes(64), {"format": "heif"})
+    out["a.avif"] = (b"\x00\x00\x00\x1cftypavif\x00\x00\x00\x00avifmif1miaf" + bytes(64), {"format": "avif"})
+    out["r.bin"] = (bytes(rng.integers(0, 256, 300, dtype=np.uint8)) + b"\x00", {"format": "unknown"})
+    return out
+
+
+def test_sniff_reads_what_pil_wrote(tmp_path):
+    files = sniff_files(tmp_path)
+    got = node("""const out = {};
+      for (const [name, b64] of Object.entries(input)) out[name] = sniff.sniff(Buffer.from(b64, "base64"));
+      console.log(JSON.stringify(out));""", {k: __import__("base64").b64encode(v[0]).decode() for k, v in files.items()})
+    for name, (_, expect) in files.items():
+        for key, value in expect.items():
+            assert got[name].get(key) == value, f"{name}: {key} = {got[name].get(key)!r}, expected {value!r}"
+
+
+def test_sha256_and_decision_rule():
+    data = bytes(range(256)) * 1000
+    got = node("""
+      const hex = await integrity.sha256Hex(Uint8Array.from(input.data));
+      let refused = null;
+      try { await integrity.verify(Uint8Array.from(input.data), "00".repeat(32)); } catch (e) { refused = e.message; }
+      console.log(JSON.stringify({hex, refused,
+        ranked: decision.rank(["black", "grizzly", "teddy"], [0.2, 0.7, 0.1]).map((r) => r.label),
+        clear: decision.isUncertain([0.1, 0.7, 0.2]), unsure: decision.isUncertain([0.5, 0.3, 0.2]),
+        edge: decision.isUncertain([2 / 3, 1 / 6, 1 / 6]),
+        p50: decision.percentile([5, 1, 4, 2, 3], 50), p90: decision.percentile([...Array(100).keys()], 90)}));""",
+               {"data": list(data[:4096])})
+    assert got["hex"] == hashlib.sha256(data[:4096]).hexdigest()
+    assert "failed its integrity check" in got["refused"]
+    assert got["ranked"] == ["grizzly", "black", "teddy"]
+    assert (got["clear"], got["unsure"], got["edge"]) == (False, True, False)
+    assert (got["p50"], got["p90"]) == (3, 89)
