@@ -98,7 +98,8 @@ def test_mini_batches_and_steps_settings_change_the_run(watched, site):
     set_setting(page, "batch_size", "10")
     assert wait_for_live_run_end(page, after=n) == 20
     assert loss(page) != after_20  # different steps, different path
-    assert page.text_content(".linfit-step").strip() == "20 / 20"
+    # 100 points in batches of 10: 10 steps an epoch
+    assert page.text_content(".linfit-step").strip() == "20 / 20 (epoch 2.0)"
 
 
 def test_edited_update_takes_effect(watched, site):

@@ -105,7 +105,8 @@ export async function mount(el) {
     const loss = run.loss[k];
     drawFit(fitCanvas, data, a, best);
     drawLoss(lossCanvas, run.loss, k, state.settings.steps, bestLoss);
-    stepOut.textContent = `${k} / ${state.settings.steps}`;
+    const perEpoch = Math.ceil(data.x.length / (state.settings.batch_size || data.x.length));
+    stepOut.textContent = `${k} / ${state.settings.steps} (epoch ${(k / perEpoch).toFixed(perEpoch > 1 ? 1 : 0)})`;
     aOut.textContent = `(${fmt(a[0], 3)}, ${fmt(a[1], 3)})`;
     lossOut.textContent = fmt(loss, 4);
     lossOut.dataset.value = String(loss);
