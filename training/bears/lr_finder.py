@@ -105,6 +105,7 @@ class LRFindConfig:
     start_lr: float = opt(1e-7, "first lr: small enough that nothing happens")
     end_lr: float = opt(10.0, "last lr: large enough that the loss explodes")
     num_it: int = opt(0, "mini-batches (0 = 300 for the head, 80 unfrozen)")
+    cache: str = opt(str(RUNS / "cache"), "folder for cached body activations ('' = no cache)")
     progress: bool = opt(True, "progress bars")
     fast: bool = opt(False, "tiny run for tests: 10 photos per label at 128 px")
 
@@ -123,7 +124,7 @@ def run_lr_find(cfg: LRFindConfig) -> dict:
         raise ValueError(f"--stage must be 'head' or 'unfrozen', not {cfg.stage!r}")
     tcfg = resolve(TrainConfig(data=cfg.data, csv_root=cfg.csv_root, arch=cfg.arch, size=cfg.size,
                                valid_pct=cfg.valid_pct, seed=cfg.seed, per_label=cfg.per_label, bs=cfg.bs,
-                               fast=cfg.fast, progress=cfg.progress))
+                               fast=cfg.fast, progress=cfg.progress, cache=cfg.cache))
     torch.manual_seed(cfg.seed)
     items, tr_idx, va_idx = prepare_items(tcfg)
     y = torch.tensor([items.classes.index(lab) for lab in items.labels])
@@ -131,7 +132,8 @@ def run_lr_find(cfg: LRFindConfig) -> dict:
     model = build_model(cfg.arch, len(items.classes))
     model.body.to(memory_format=torch.channels_last)
     set_body_trainable(model, False)
-    feats = body_features(model.body, items, pre, key=cfg.arch, progress=cfg.progress)
+    feats = body_features(model.body, items, pre, key=cfg.arch, cache_dir=Path(tcfg.cache) if tcfg.cache else None,
+                          progress=cfg.progress)
     g = torch.Generator().manual_seed(cfg.seed)
     head_dl = DataLoader(TensorDataset(feats[tr_idx], y[tr_idx]), batch_size=tcfg.bs, shuffle=True, generator=g)
     if cfg.stage == "head":

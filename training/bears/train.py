@@ -67,6 +67,7 @@ class TrainConfig:
     precompute: bool = opt(True, "stage 1 on cached body activations (seconds) instead of running the body")
     top_losses: int = opt(20, "how many of the worst validation predictions the report lists")
     thumbnails: bool = opt(True, "draw top_losses.png with the photos (local only, never published)")
+    cache: str = opt(str(RUNS / "cache"), "folder for cached body activations ('' = no cache)")
     progress: bool = opt(True, "progress bars")
     threads: int = opt(0, "torch CPU threads (0 = torch's default, one per core)")
     fast: bool = opt(False, "seconds-long smoke run: 10 photos per label at 128 px, 2+1 epochs")
@@ -255,7 +256,8 @@ def train(cfg: TrainConfig) -> dict:
         set_body_trainable(model, False)
         if cfg.precompute:
             with timed(timings, "features"):
-                feats = body_features(model.body, items, pre, key=cfg.arch, progress=cfg.progress)
+                feats = body_features(model.body, items, pre, key=cfg.arch, cache_dir=Path(cfg.cache) if cfg.cache else None,
+                                      progress=cfg.progress)
             train_dl = loader(TensorDataset(feats[tr_idx], y[tr_idx]), y[tr_idx].tolist())
             valid_dl = DataLoader(TensorDataset(feats[va_idx], y[va_idx]), batch_size=256)
             net = model.head
