@@ -14,9 +14,10 @@ import numpy as np
 from export.parity import run_onnx, session
 
 
-def accuracy(onnx_path: str | Path, pixels: np.ndarray, targets: np.ndarray, batch_size: int = 16) -> dict:
+def accuracy(onnx_path: str | Path, pixels: np.ndarray, targets: np.ndarray, batch_size: int = 16,
+             config: dict | None = None) -> dict:
     """Fraction of photos whose top label is the target, plus the probabilities."""
-    sess = session(onnx_path, threads=2)
+    sess = session(onnx_path, threads=2, config=config)
     probs = np.concatenate([run_onnx(sess, pixels[i:i + batch_size]) for i in range(0, len(pixels), batch_size)])
     correct = int((probs.argmax(1) == targets).sum())
     return {"n": int(len(targets)), "correct": correct, "accuracy": correct / max(1, len(targets)), "probs": probs}
@@ -29,10 +30,11 @@ def percentile(xs: list[float], q: float) -> float:
     return float(s[k])
 
 
-def latency(onnx_path: str | Path, image: np.ndarray, runs: int = 50, warmup: int = 5, threads: int = 1) -> dict:
+def latency(onnx_path: str | Path, image: np.ndarray, runs: int = 50, warmup: int = 5, threads: int = 1,
+            config: dict | None = None) -> dict:
     """Per-call wall time in ms for a (1, 3, H, W) input: p50, p90, plus session-create time."""
     t0 = time.perf_counter()
-    sess = session(onnx_path, threads=threads)
+    sess = session(onnx_path, threads=threads, config=config)
     create_ms = (time.perf_counter() - t0) * 1000
     feed = {sess.get_inputs()[0].name: image[:1]}
     for _ in range(warmup):

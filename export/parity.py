@@ -36,11 +36,14 @@ class Parity:
     atol: float
 
 
-def session(path: str | Path, threads: int = 1) -> ort.InferenceSession:
-    """A CPU session like the browser's: one thread unless told otherwise."""
+def session(path: str | Path, threads: int = 1, config: dict | None = None) -> ort.InferenceSession:
+    """A CPU session like the browser's: one thread unless told otherwise; `config` holds
+    session config entries (the manifest's `session_config`, e.g. session.disable_quant_qdq)."""
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = threads
     opts.inter_op_num_threads = 1
+    for key, value in (config or {}).items():
+        opts.add_session_config_entry(key, str(value))
     return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
 
 

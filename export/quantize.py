@@ -24,6 +24,16 @@ from onnxruntime.quantization import (CalibrationDataReader, CalibrationMethod, 
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
 
+# How the browser runs the int8 file. onnxruntime-web's WebAssembly build has no fast
+# int8 matrix kernels (no dot-product instructions in wasm SIMD): fused int8 convolutions
+# run slower there than float ones (measured: tests/bench/classifier.py). With QDQ fusion
+# off, ONNX Runtime folds DequantizeLinear(int8 weights) into float weights when the
+# session is created, and the graph keeps the calibrated activation rounding
+# (QuantizeLinear -> DequantizeLinear) in float. So the page downloads the 4x smaller
+# int8 file and computes at float speed; accuracy is measured both ways before shipping.
+BROWSER_SESSION_CONFIG = {"session.disable_quant_qdq": "1"}
+
+
 @dataclass
 class QuantConfig:
     per_channel: bool = True  # one scale per conv filter: depthwise convs need it to keep accuracy

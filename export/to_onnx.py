@@ -31,7 +31,7 @@ from export.manifest import build_manifest, variant_entry, write_manifest
 from export.measure import accuracy, latency
 from export.parity import ATOL, check_parity
 from export.pixels import load_pixels
-from export.quantize import QuantConfig, quantize_int8
+from export.quantize import BROWSER_SESSION_CONFIG, QuantConfig, quantize_int8
 from export.split import split_for_checkpoint
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -106,21 +106,31 @@ def export(cfg: ExportConfig) -> dict:
         calib = [p for p, _ in split.train][: cfg.calibration_images]
         calib_pixels = load_pixels(calib, pre)
         quantize_int8(fp32_path, int8_path, calib_pixels, INPUT_NAME, qcfg)
-        q_acc = accuracy(int8_path, valid_pixels, valid_targets)
-        q_lat = latency(int8_path, valid_pixels, cfg.latency_runs)
-        drop = 100 * (fp32_acc["accuracy"] - q_acc["accuracy"])
-        agree = float((q_acc["probs"].argmax(1) == fp32_acc["probs"].argmax(1)).mean())
-        ok = drop <= cfg.max_int8_drop
-        quant = {"config": asdict(qcfg), "calibration_images": len(calib), "valid_accuracy": q_acc["accuracy"],
-                 "valid_correct": q_acc["correct"], "accuracy_drop_points": drop, "max_drop_points": cfg.max_int8_drop,
+        # Measured both as native CPU code runs it (fused int8 kernels) and as the page runs it.
+        runs = {"fused_int8_kernels": None, "as_the_browser_runs_it": BROWSER_SESSION_CONFIG}
+        q = {k: accuracy(int8_path, valid_pixels, valid_targets, config=c) for k, c in runs.items()}
+        q_lat = {k: latency(int8_path, valid_pixels, cfg.latency_runs, config=c) for k, c in runs.items()}
+        drops = {k: 100 * (fp32_acc["accuracy"] - a["accuracy"]) for k, a in q.items()}
+        browser = q["as_the_browser_runs_it"]
+        agree = float((browser["probs"].argmax(1) == fp32_acc["probs"].argmax(1)).mean())
+        ok = all(d <= cfg.max_int8_drop for d in drops.values())
+        quant = {"config": asdict(qcfg), "calibration_images": len(calib),
+                 "valid_accuracy": {k: a["accuracy"] for k, a in q.items()},
+                 "valid_correct": {k: a["correct"] for k, a in q.items()},
+                 "accuracy_drop_points": drops, "max_drop_points": cfg.max_int8_drop,
                  "top_label_agreement_with_fp32": agree, "bytes": int8_path.stat().st_size,
-                 "native_latency_ms_1thread": q_lat, "shipped": ok}
-        log(f"int8: accuracy {q_acc['accuracy']:.4f} ({q_acc['correct']}/{q_acc['n']}), drop {drop:+.2f} points "
-            f"(limit {cfg.max_int8_drop}), agrees with fp32 on {agree:.1%}, p50 {q_lat['p50_ms']:.1f} ms, "
+                 "native_latency_ms_1thread": q_lat, "browser_session_config": BROWSER_SESSION_CONFIG, "shipped": ok}
+        log(f"int8: accuracy {browser['accuracy']:.4f} ({browser['correct']}/{browser['n']}) as the page runs it, "
+            f"{q['fused_int8_kernels']['accuracy']:.4f} with fused int8 kernels; drops "
+            f"{', '.join(f'{d:+.2f}' for d in drops.values())} points (limit {cfg.max_int8_drop}); agrees with fp32 on "
+            f"{agree:.1%}; native p50 {q_lat['fused_int8_kernels']['p50_ms']:.1f} ms fused, "
+            f"{q_lat['as_the_browser_runs_it']['p50_ms']:.1f} ms as the page runs it; "
             f"{int8_path.stat().st_size / 1e6:.2f} MB -> {'shipped' if ok else 'NOT shipped'}")
         if ok:
-            int8 = variant_entry(int8_path, {"valid_accuracy": q_acc["accuracy"], "valid_correct": q_acc["correct"],
-                                             "valid_n": q_acc["n"], "native_latency_ms_1thread": q_lat})
+            int8 = variant_entry(int8_path, {
+                "valid_accuracy": browser["accuracy"], "valid_correct": browser["correct"], "valid_n": browser["n"],
+                "session_config": BROWSER_SESSION_CONFIG,
+                "native_latency_ms_1thread": q_lat["as_the_browser_runs_it"]})
         else:
             int8_path.unlink()
     elif int8_path.exists():

@@ -43,8 +43,12 @@ def python_probs(paths: list[Path]) -> np.ndarray:
     from export.parity import run_onnx
     from export.pixels import load_pixels
 
+    from export.parity import session
+
     m = manifest()
-    return run_onnx(MODELS / m["variants"][m["default"]]["model"], load_pixels(paths, m["preprocess"]))
+    v = m["variants"][m["default"]]
+    sess = session(MODELS / v["model"], config=v.get("session_config"))
+    return run_onnx(sess, load_pixels(paths, m["preprocess"]))
 
 
 def open_widget(watched, site):

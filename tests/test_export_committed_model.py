@@ -51,7 +51,7 @@ def test_validation_accuracy_is_reproduced(manifest, bears_dir):
     px = load_pixels([p for p, _ in split.valid], manifest["preprocess"])
     y = np.array([manifest["labels"].index(lab) for _, lab in split.valid])
     for name, v in manifest["variants"].items():
-        got = accuracy(MODELS / v["model"], px, y)
+        got = accuracy(MODELS / v["model"], px, y, config=v.get("session_config"))
         assert got["correct"] == v["valid_correct"], f"{name}: {got['correct']} correct here, {v['valid_correct']} recorded"
     # ...and the fp32 ONNX model scores what PyTorch scored in training (parity is ~1e-7, so at
     # most a photo sitting exactly on a decision boundary could flip).

@@ -104,11 +104,13 @@ def test_manifest_describes_the_files(exported):
 def test_int8_ships_only_within_half_a_point(exported):
     out, m = exported
     q = m["quantization"]
-    assert q["shipped"] == (q["accuracy_drop_points"] <= 0.5)
+    assert q["shipped"] == all(d <= 0.5 for d in q["accuracy_drop_points"].values())
+    assert set(q["accuracy_drop_points"]) == {"fused_int8_kernels", "as_the_browser_runs_it"}
     assert ("int8" in m["variants"]) == q["shipped"] == (out / "bears.int8.onnx").exists()
     assert m["default"] == ("int8" if q["shipped"] else "fp32")
     if q["shipped"]:
         assert q["bytes"] < m["variants"]["fp32"]["bytes"] / 3  # int8 weights: about a quarter of float32
+        assert m["variants"]["int8"]["session_config"] == {"session.disable_quant_qdq": "1"}
         # The graph really is quantized: QDQ pairs around the convolutions.
         ops = {n.op_type for n in onnx.load(out / "bears.int8.onnx").graph.node}
         assert {"QuantizeLinear", "DequantizeLinear"} <= ops

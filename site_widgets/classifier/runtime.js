@@ -58,6 +58,7 @@ export async function loadModel({ siteRoot, manifestUrl, variant = null }) {
   const session = await ort.InferenceSession.create(bytes, {
     executionProviders: ["wasm"],
     graphOptimizationLevel: "all",
+    extra: nested(entry.session_config || {}),
   });
   const t4 = performance.now();
   return {
@@ -65,6 +66,20 @@ export async function loadModel({ siteRoot, manifestUrl, variant = null }) {
     timings: { runtime_and_manifest_ms: t1 - t0, model_fetch_ms: t2 - t1, verify_ms: t3 - t2,
                session_create_ms: t4 - t3, total_ms: t4 - t0 },
   };
+}
+
+/** {"session.disable_quant_qdq": "1"} -> {session: {disable_quant_qdq: "1"}}, the form
+ *  onnxruntime-web's `extra` session option takes (it joins the keys back with dots).
+ *  The manifest says which entries a model needs (see export/quantize.py). */
+export function nested(flat) {
+  const out = {};
+  for (const [key, value] of Object.entries(flat)) {
+    const parts = key.split(".");
+    let node = out;
+    for (const p of parts.slice(0, -1)) node = node[p] ??= {};
+    node[parts[parts.length - 1]] = String(value);
+  }
+  return out;
 }
 
 /** Run one NCHW float32 crop; -> {probs: Float32Array, ms}. */
