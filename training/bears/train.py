@@ -70,14 +70,14 @@ class TrainConfig:
     cache: str = opt(str(RUNS / "cache"), "folder for cached body activations ('' = no cache)")
     progress: bool = opt(True, "progress bars")
     threads: int = opt(0, "torch CPU threads (0 = torch's default, one per core)")
-    fast: bool = opt(False, "seconds-long smoke run: 10 photos per label at 128 px, 2+1 epochs")
+    fast: bool = opt(False, "seconds-long smoke run: 10 photos per label (unless --per_label) at 128 px, bs 8, 2+1 epochs")
 
 
 def resolve(cfg: TrainConfig) -> TrainConfig:
     """Apply --fast (a complete but tiny run, for tests and for checking a setup)."""
     if not cfg.fast:
         return cfg
-    return dataclasses.replace(cfg, per_label=cfg.per_label or 10, size=min(cfg.size, 128), bs=min(cfg.bs, 16),
+    return dataclasses.replace(cfg, per_label=cfg.per_label or 10, size=min(cfg.size, 128), bs=min(cfg.bs, 8),
                                head_epochs=min(cfg.head_epochs, 2), epochs=min(cfg.epochs, 1), thumbnails=False)
 
 
