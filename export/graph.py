@@ -24,6 +24,7 @@ OUTPUT_NAME = "probabilities"
 OPSET = 18
 
 
+# --8<-- [start:deployable]
 class Deployable(nn.Module):
     """Normalise -> trained model -> softmax, so the input is plain RGB in 0..1."""
 
@@ -35,6 +36,7 @@ class Deployable(nn.Module):
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         return torch.softmax(self.model((image - self.mean) / self.std), dim=1)
+# --8<-- [end:deployable]
 
 
 def export_onnx(net: Deployable, crop: int, path: str | Path, opset: int = OPSET) -> Path:
@@ -42,6 +44,7 @@ def export_onnx(net: Deployable, crop: int, path: str | Path, opset: int = OPSET
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     example = torch.rand(2, 3, crop, crop)
+# --8<-- [start:export]
     batch = torch.export.Dim("N", min=1, max=1024)
     with torch.no_grad():
         torch.onnx.export(
@@ -53,4 +56,5 @@ def export_onnx(net: Deployable, crop: int, path: str | Path, opset: int = OPSET
             external_data=False,  # one file: the page fetches and hashes exactly one thing
             verbose=False,
         )
+# --8<-- [end:export]
     return path

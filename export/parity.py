@@ -54,6 +54,7 @@ def run_onnx(path_or_session, pixels: np.ndarray) -> np.ndarray:
 
 def check_parity(onnx_path: str | Path, net: torch.nn.Module, pixels: np.ndarray, atol: float = ATOL) -> Parity:
     """Compare the ONNX file with `net` (a Deployable) on `pixels`; raise ParityError on mismatch."""
+# --8<-- [start:compare]
     with torch.no_grad():
         want = net.eval()(torch.from_numpy(pixels)).numpy()
     got = run_onnx(onnx_path, pixels)
@@ -61,6 +62,7 @@ def check_parity(onnx_path: str | Path, net: torch.nn.Module, pixels: np.ndarray
         raise ParityError(f"output shape {got.shape} from ONNX Runtime, {want.shape} from PyTorch")
     diff = float(np.abs(got - want).max())
     agree = float((got.argmax(1) == want.argmax(1)).mean())
+# --8<-- [end:compare]
     result = Parity(len(pixels), diff, agree, atol)
     if diff > atol or agree < 1.0:
         raise ParityError(

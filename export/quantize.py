@@ -69,6 +69,7 @@ def quantize_int8(fp32_path: str | Path, out_path: str | Path, calibration: np.n
     out_path = Path(out_path)
     with tempfile.TemporaryDirectory() as tmp:
         prepped = Path(tmp) / "prepped.onnx"
+# --8<-- [start:quantize]
         quant_pre_process(str(fp32_path), str(prepped), skip_symbolic_shape=False)
         quantize_static(
             str(prepped), str(out_path),
@@ -83,4 +84,5 @@ def quantize_int8(fp32_path: str | Path, out_path: str | Path, calibration: np.n
                                   "AveragePool", "Clip", "Relu"],
             extra_options={"ActivationSymmetric": False, "WeightSymmetric": True},
         )
+# --8<-- [end:quantize]
     return out_path

@@ -8,7 +8,9 @@
 // (It is a weak signal: a network can be confidently wrong about things it has
 // never seen. The lesson page explains this.)
 
+// --8<-- [start:rule]
 export const CLEAR_WIN = 2 / 3;
+// --8<-- [end:rule]
 
 /** labels + probabilities -> [{label, p, index}] sorted by p, highest first. */
 export function rank(labels, probs) {

@@ -22,10 +22,12 @@ export async function loadRuntime(siteRoot) {
 }
 
 /** 1 unless SharedArrayBuffer is usable (cross-origin isolated), then up to 4. */
+// --8<-- [start:threads]
 export function threadsFor(scope) {
   if (!scope.crossOriginIsolated) return 1;
   return Math.max(1, Math.min(4, scope.navigator?.hardwareConcurrency || 1));
 }
+// --8<-- [end:threads]
 
 /** Fetch bytes with a clear message on HTTP failure. */
 async function fetchBytes(url) {
@@ -51,6 +53,7 @@ export async function loadModel({ siteRoot, manifestUrl, variant = null }) {
   const entry = (manifest.variants && manifest.variants[name]) || (name === "fp32" ? manifest : null);
   if (!entry) throw new Error(`the manifest has no "${name}" model`);
   const t1 = performance.now();
+// --8<-- [start:session]
   const bytes = await fetchBytes(new URL(entry.model, manifestUrl));
   const t2 = performance.now();
   await verify(bytes, entry.sha256, `The model file ${entry.model}`);
@@ -60,6 +63,7 @@ export async function loadModel({ siteRoot, manifestUrl, variant = null }) {
     graphOptimizationLevel: "all",
     extra: nested(entry.session_config || {}),
   });
+// --8<-- [end:session]
   const t4 = performance.now();
   return {
     ort, session, manifest, variant: name, entry, threads: ort.env.wasm.numThreads,
