@@ -13,6 +13,8 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parent.parent
+
 
 @dataclass
 class Split:
@@ -30,6 +32,8 @@ def split_for_checkpoint(meta: dict, data_dir: str | Path | None = None) -> Spli
     cfg = TrainConfig(**{k: v for k, v in (meta.get("config") or {}).items() if k in known})
     if data_dir is not None:
         cfg = dataclasses.replace(cfg, data=str(data_dir))
+    elif not Path(cfg.data).is_absolute():  # manifests store it relative to the repository
+        cfg = dataclasses.replace(cfg, data=str(ROOT / cfg.data))
     cfg = resolve(cfg)
     if not Path(cfg.data).exists():
         raise FileNotFoundError(f"the photos the model was trained on are not at {cfg.data}: pass --data-dir")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from dataclasses import asdict, dataclass, fields
@@ -65,6 +66,16 @@ def parse_args(argv: list[str] | None = None) -> ExportConfig:
         else:
             p.add_argument(flag, type=type(default), default=default)
     return ExportConfig(**vars(p.parse_args(argv)))
+
+
+def portable(path) -> str | None:
+    """Paths in the committed manifest are relative to the repository (no /home/someone/...)."""
+    if path is None:
+        return None
+    p = Path(path)
+    if not p.is_absolute():
+        return p.as_posix()
+    return Path(os.path.relpath(p, ROOT)).as_posix()
 
 
 def log(msg: str) -> None:
@@ -139,13 +150,16 @@ def export(cfg: ExportConfig) -> dict:
     manifest = build_manifest(
         fp32=fp32, int8=int8, default="int8" if int8 else "fp32", labels=labels,
         input_name=INPUT_NAME, output_name=OUTPUT_NAME, crop=pre["crop"], preprocess=pre,
-        meta={**meta, "report": str(meta.get("report"))},
+        meta={**meta, "report": portable(meta.get("report"))},
         parity={"n_images": par.n_images, "max_abs_diff": par.max_abs_diff, "atol": par.atol},
         quantization=quant,
     )
     manifest["split"] = {"train": len(split.train), "valid": len(split.valid), "source": split.source}
     # The run's config rebuilds the same split anywhere (tests re-measure the accuracy with it).
-    manifest["config"] = {k: v for k, v in (meta.get("config") or {}).items() if k != "out"}
+    config = {k: v for k, v in (meta.get("config") or {}).items() if k != "out"}
+    if config.get("data"):
+        config["data"] = portable(config["data"])
+    manifest["config"] = config
     out = write_manifest(manifest, cfg.out_dir / f"{cfg.name}.json")
     log(f"wrote {out} (default variant: {manifest['default']}) in {time.perf_counter() - t0:.0f} s")
     return manifest

@@ -29,7 +29,7 @@ WIDGET = ROOT / "site_widgets" / "classifier"
 def node(script: str, payload) -> object:
     """Run an ES module snippet in Node with `payload` as JSON on stdin; returns its JSON stdout."""
     imports = "\n".join(f'import * as {n} from "{(WIDGET / f"{n}.js").as_uri()}";'
-                        for n in ("preprocess", "sniff", "decision", "integrity"))
+                        for n in ("preprocess", "sniff", "decision", "integrity", "runtime"))
     code = imports + '\nimport fs from "fs";\nconst input = JSON.parse(fs.readFileSync(0, "utf8"));\n' + script
     proc = subprocess.run(["node", "--input-type=module", "-e", code], input=json.dumps(payload),
                           capture_output=True, text=True, timeout=120)
@@ -177,3 +177,15 @@ def test_sha256_and_decision_rule():
     assert got["ranked"] == ["grizzly", "black", "teddy"]
     assert (got["clear"], got["unsure"], got["edge"]) == (False, True, False)
     assert (got["p50"], got["p90"]) == (3, 89)
+
+
+def test_session_config_and_threads():
+    """The manifest's flat session config becomes onnxruntime-web's nested `extra`; one
+    thread unless the page is cross-origin isolated."""
+    got = node("""console.log(JSON.stringify({
+        extra: runtime.nested({"session.disable_quant_qdq": "1", "session.x.y": 2}),
+        plain: runtime.threadsFor({crossOriginIsolated: false, navigator: {hardwareConcurrency: 8}}),
+        isolated: runtime.threadsFor({crossOriginIsolated: true, navigator: {hardwareConcurrency: 8}}),
+        small: runtime.threadsFor({crossOriginIsolated: true, navigator: {hardwareConcurrency: 2}})}));""", {})
+    assert got["extra"] == {"session": {"disable_quant_qdq": "1", "x": {"y": "2"}}}
+    assert (got["plain"], got["isolated"], got["small"]) == (1, 4, 2)
