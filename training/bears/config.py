@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import types
 import typing
 from pathlib import Path
 
@@ -25,8 +26,10 @@ def opt(default, help: str, **kw):
 
 
 def _base_type(tp):
-    args = [a for a in typing.get_args(tp) if a is not type(None)]
-    return args[0] if args else tp
+    """`str | None` -> str; anything else unchanged."""
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        return next(a for a in typing.get_args(tp) if a is not type(None))
+    return tp
 
 
 def add_options(parser: argparse.ArgumentParser, cls) -> None:

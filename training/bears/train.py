@@ -54,6 +54,7 @@ class TrainConfig:
     valid_pct: float = opt(0.2, "share of each label held out for validation")
     seed: int = opt(42, "seed for the split, the head's init and the batch order: same seed, same run")
     per_label: int = opt(0, "use at most this many photos per label (0 = all); for quick experiments")
+    train_per_label: int = opt(0, "train on at most this many per label, validate on the whole split (0 = all)")
     bs: int = opt(32, "batch size: 32 fits a CPU's cache well and gives ~18 steps an epoch on 560 photos")
     head_epochs: int = opt(4, "epochs of stage 1 (head only, on precomputed activations)")
     head_lr: float = opt(3e-3, "max_lr of stage 1's one cycle (what lr-find suggests for the head, see the report)")
@@ -63,6 +64,7 @@ class TrainConfig:
     pct_start: float = opt(0.25, "share of each cycle spent warming up")
     wd: float = opt(0.01, "AdamW weight decay (fastai's default)")
     head_dropout: float = opt(0.2, "dropout before the head's Linear layer (EfficientNet-Lite0 used 0.2)")
+    augment: bool = opt(True, "random crops, flips, rotations and lighting in stage 2 (off: the same pixels every epoch)")
     oversample: bool = opt(False, "draw every label equally often in training (for imbalanced data)")
     precompute: bool = opt(True, "stage 1 on cached body activations (seconds) instead of running the body")
     top_losses: int = opt(20, "how many of the worst validation predictions the report lists")
@@ -216,6 +218,10 @@ def prepare_items(cfg: TrainConfig) -> tuple[Items, list[int], list[int]]:
     for s in items.skipped:
         log(f"skipped {s['file']}: {s['reason']}")
     tr_idx, va_idx = split(items, cfg.valid_pct, cfg.seed)
+    if cfg.train_per_label:  # a smaller training set, the same validation set
+        tr_items = limit_per_label(items.subset(tr_idx), cfg.train_per_label, cfg.seed)
+        keep = set(map(str, tr_items.files))
+        tr_idx = [i for i in tr_idx if str(items.files[i]) in keep]
     return items, tr_idx, va_idx
 
 
@@ -262,7 +268,8 @@ def train(cfg: TrainConfig) -> dict:
             valid_dl = DataLoader(TensorDataset(feats[va_idx], y[va_idx]), batch_size=256)
             net = model.head
         else:
-            train_dl = loader(ImageDataset(train_items, train_transform(pre)), y[tr_idx].tolist())
+            tf = train_transform(pre) if cfg.augment else eval_transform(pre)
+            train_dl = loader(ImageDataset(train_items, tf), y[tr_idx].tolist())
             valid_dl = DataLoader(ImageDataset(valid_items, eval_transform(pre)), batch_size=cfg.bs)
             net = FrozenBodyHead(model)
         with timed(timings, "head"):
@@ -274,7 +281,8 @@ def train(cfg: TrainConfig) -> dict:
         set_body_trainable(model, True)
         groups = layer_groups(model)
         lrs = discriminative_lrs(cfg.lr_lo, cfg.lr_hi, len(groups))
-        train_dl = loader(ImageDataset(train_items, train_transform(pre)), y[tr_idx].tolist())
+        train_tf = train_transform(pre) if cfg.augment else eval_transform(pre)
+        train_dl = loader(ImageDataset(train_items, train_tf), y[tr_idx].tolist())
         valid_dl = DataLoader(ImageDataset(valid_items, eval_transform(pre)), batch_size=cfg.bs)
         with timed(timings, "unfrozen"):
             fit_one_cycle(ChannelsLast(model), groups, lrs, cfg.epochs, train_dl, valid_dl,
