@@ -156,3 +156,25 @@ def test_cli_help_explains_every_option(capsys):
 def test_cli_errors_are_clear(capsys, tmp_path):
     assert main(["train", "--data", str(tmp_path / "nope"), "--out", str(tmp_path / "o")]) == 2
     assert "no folder at" in capsys.readouterr().err
+
+
+def test_reports_command_publishes_json_and_figures_without_photos(bears_dir, tmp_path):
+    photos = tmp_path / "photos"
+    for lab in ("black", "grizzly", "teddy"):
+        (photos / lab).mkdir(parents=True)
+        for f in sorted((bears_dir / lab).glob("*.jpg"))[:15]:  # 36 training photos: 2 batches of 32
+            shutil.copy(f, photos / lab / f.name)
+    dest = tmp_path / "dest"
+    assert main(["reports", "--only", "lr_too_low", "too_few_epochs", "--data", str(photos), "--dest", str(dest),
+                 "--runs", str(tmp_path / "runs"), "--no-progress"]) == 0
+    index = strict_json(dest / "index.json")
+    assert list(index) == ["lr_too_low", "too_few_epochs"]
+    low = strict_json(dest / "lr_too_low" / "report.json")
+    assert low["experiment"]["overrides"]["head_lr"] == 1e-6 and low["config"]["head_lr"] == 1e-6
+    assert [e["stage"] for e in low["history"]["epochs"]] == ["frozen"] * 4
+    few = strict_json(dest / "too_few_epochs" / "report.json")
+    assert len(few["history"]["epochs"]) == 1
+    for name in ("lr_too_low", "too_few_epochs"):
+        files = {p.name for p in (dest / name).iterdir()}
+        assert {"report.json", "schedule.png", "losses.png", "confusion.png", "top_losses.json"} <= files
+        assert "top_losses.png" not in files and "model.pt" not in files  # no photos, no weights in docs/

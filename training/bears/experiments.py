@@ -87,8 +87,10 @@ def run_default(cfg: ReportsConfig) -> dict:
         r = json.loads((out / "report.json").read_text())
         r["timings"] = {"lr_find": t_lr, **r["timings"], "interpret_all": t_all}
         rep.write_json(out / "report.json", r)
-    return annotate(out, "default", "The default pipeline: lr-find on the head, 4 epochs of the head on "
-                    "cached activations, then 2 epochs unfrozen with lr=slice(1e-5, 3e-4).", {})
+    d = TrainConfig()
+    return annotate(out, "default", f"The default pipeline: lr-find on the head, {d.head_epochs} epochs of the head "
+                    f"on cached activations (max_lr={d.head_lr:g}), then {d.epochs} epochs unfrozen with "
+                    f"lr=slice({d.lr_lo:g}, {d.lr_hi:g}).", {})
 
 
 def run_reports(cfg: ReportsConfig) -> dict:
