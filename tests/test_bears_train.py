@@ -61,9 +61,9 @@ def test_checkpoint_alone_reproduces_the_recorded_metrics(fast_run, bears_dir):
     items = load_items(bears_dir).subset([])
     items.files = valid
     items.labels = [f.parent.name for f in valid]
-    probs = predict(model, ImageDataset(items, eval_transform(meta["preprocess"])), progress=False)
+    logp = predict(model, ImageDataset(items, eval_transform(meta["preprocess"])), progress=False)
     y = torch.tensor([meta["labels"].index(lab) for lab in items.labels])
-    err = (probs.argmax(1) != y).float().mean().item()
+    err = (logp.argmax(1) != y).float().mean().item()
     assert err == pytest.approx(meta["metrics"]["valid_error_rate"], abs=1e-6)
 
 
@@ -178,3 +178,19 @@ def test_reports_command_publishes_json_and_figures_without_photos(bears_dir, tm
         files = {p.name for p in (dest / name).iterdir()}
         assert {"report.json", "schedule.png", "losses.png", "confusion.png", "top_losses.json"} <= files
         assert "top_losses.png" not in files and "model.pt" not in files  # no photos, no weights in docs/
+
+
+def test_head_without_precomputing_and_with_oversampling(bears_dir, tmp_path, fast_run):
+    _, cache = fast_run
+    out = tmp_path / "run"
+    assert main(["train", "--fast", "--no-precompute", "--oversample", "--epochs", "0", "--head_epochs", "3",
+                 "--data", str(bears_dir), "--out", str(out), "--cache", str(cache), "--no-progress"]) == 0
+    rep = strict_json(out / "report.json")
+    assert "features" not in rep["timings"] and [e["stage"] for e in rep["history"]["epochs"]] == ["frozen"] * 3
+    assert rep["metrics"]["valid_loss"] < 1.0
+    # the body was frozen: its weights are still the pretrained ones
+    model, _ = load_checkpoint(out / "model.pt")
+    from training.bears.model import build_model
+
+    ref = build_model("efficientnet_lite0", 3)
+    assert torch.equal(model.body.net._blocks[5]._depthwise_conv.weight, ref.body.net._blocks[5]._depthwise_conv.weight)

@@ -18,11 +18,14 @@ from tqdm import tqdm
 
 @torch.no_grad()
 def predict(model, dataset, bs: int = 32, progress: bool = True, desc: str = "predict") -> torch.Tensor:
-    """Class probabilities (N, C) for every item of `dataset`, in order."""
+    """Log-probabilities (N, C) for every item of `dataset`, in order.
+
+    Logs, not probabilities: a badly trained model's probabilities underflow to 0, and
+    the loss computed from them would be capped; log_softmax keeps it exact."""
     model.eval()
     out = []
     for xb, _ in tqdm(DataLoader(dataset, batch_size=bs), desc=desc, disable=not progress, leave=False):
-        out.append(model(xb).softmax(1))
+        out.append(model(xb).log_softmax(1))
     return torch.cat(out) if out else torch.zeros(0, 0)
 
 
@@ -40,10 +43,11 @@ def most_confused(cm: list[list[int]], classes: list[str], min_count: int = 1) -
     return sorted(pairs, key=lambda d: (-d["count"], d["actual"], d["predicted"]))
 
 
-def top_losses(probs: torch.Tensor, targets, files, classes: list[str], k: int | None = None) -> list[dict]:
+def top_losses(logp: torch.Tensor, targets, files, classes: list[str], k: int | None = None) -> list[dict]:
     """Items sorted by loss, worst first: file, label, pred, prob_pred, prob_label, loss."""
     t = torch.as_tensor(list(targets))
-    losses = F.nll_loss(probs.clamp_min(1e-12).log(), t, reduction="none")
+    losses = F.nll_loss(logp, t, reduction="none")
+    probs = logp.exp()
     order = torch.argsort(losses, descending=True, stable=True)
     rows = []
     for i in order[: k if k else len(order)].tolist():
@@ -54,16 +58,16 @@ def top_losses(probs: torch.Tensor, targets, files, classes: list[str], k: int |
     return rows
 
 
-def interpretation(probs: torch.Tensor, targets, files, classes: list[str], k: int | None = 20) -> dict:
-    """Everything above plus the headline metrics, as one JSON-ready dict."""
+def interpretation(logp: torch.Tensor, targets, files, classes: list[str], k: int | None = 20) -> dict:
+    """Everything above plus the headline metrics, as one JSON-ready dict (logp: log-probabilities)."""
     t = torch.as_tensor(list(targets))
-    preds = probs.argmax(1)
+    preds = logp.argmax(1)
     cm = confusion_matrix(t, preds, len(classes))
-    loss = F.nll_loss(probs.clamp_min(1e-12).log(), t).item() if len(t) else float("nan")
+    loss = F.nll_loss(logp, t).item() if len(t) else float("nan")
     err = (preds != t).float().mean().item() if len(t) else float("nan")
     return {"n": len(t), "loss": loss, "error_rate": err, "accuracy": 1 - err, "n_wrong": int((preds != t).sum()),
             "classes": classes, "confusion": cm, "most_confused": most_confused(cm, classes),
-            "top_losses": top_losses(probs, t, files, classes, k)}
+            "top_losses": top_losses(logp, t, files, classes, k)}
 
 
 # ---------------------------------------------------------------- the command
@@ -107,10 +111,10 @@ def run_interpret(cfg: InterpretConfig) -> dict:
     sel = va_idx if cfg.on == "valid" else list(range(len(items)))
     sub = items.subset(sel)
     sub.classes = labels
-    probs = predict(ChannelsLast(model.to(memory_format=torch.channels_last)),
+    logp = predict(ChannelsLast(model.to(memory_format=torch.channels_last)),
                     ImageDataset(sub, eval_transform(meta["preprocess"])), cfg.bs, cfg.progress, f"predict ({cfg.on})")
     files = [relative(f, tcfg.data) for f in sub.files]
-    res = interpretation(probs, [labels.index(x) for x in sub.labels], files, labels, cfg.k or None)
+    res = interpretation(logp, [labels.index(x) for x in sub.labels], files, labels, cfg.k or None)
     out = Path(cfg.out) if cfg.out else Path(cfg.checkpoint).parent / f"interpret_{cfg.on}"
     res = {"on": cfg.on, "data": str(tcfg.data), "csv_root": tcfg.csv_root, "checkpoint": str(cfg.checkpoint),
            "skipped": items.skipped, **res}

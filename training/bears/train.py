@@ -293,12 +293,12 @@ def train(cfg: TrainConfig) -> dict:
         if cfg.epochs == 0 and feats is not None:  # the body is unchanged: reuse its activations
             with torch.no_grad():
                 model.eval()
-                probs = model.head(feats[va_idx]).softmax(1)
+                logp = model.head(feats[va_idx]).log_softmax(1)
         else:
-            probs = predict(ChannelsLast(model), ImageDataset(valid_items, eval_transform(pre)), cfg.bs,
+            logp = predict(ChannelsLast(model), ImageDataset(valid_items, eval_transform(pre)), cfg.bs,
                             cfg.progress, "valid predictions")
         files = [relative(f, cfg.data) for f in valid_items.files]
-        interp = interpretation(probs, y[va_idx].tolist(), files, classes, cfg.top_losses)
+        interp = interpretation(logp, y[va_idx].tolist(), files, classes, cfg.top_losses)
     timings["total"] = round(time.perf_counter() - t_start, 2)
 
     metrics = {"valid_error_rate": interp["error_rate"], "valid_accuracy": interp["accuracy"],
