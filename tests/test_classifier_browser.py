@@ -25,10 +25,13 @@ from tests.support import CHROMIUM, CHROMIUM_ARGS, ROOT
 pytestmark = [pytest.mark.browser, pytest.mark.data]
 
 MODELS = ROOT / "docs" / "assets" / "models"
-# The browser reproduces Python's pixels exactly (PIL-identical resize; same libjpeg
-# family decoding), so what is left is ONNX Runtime's wasm kernels vs its native ones:
-# float32 summation order, and for the int8 model the int8 kernels' own rounding.
-PROB_TOL = 0.02
+# The browser reproduces Python's pixels exactly (the crops are compared pixel for pixel
+# below), so what is left is ONNX Runtime's wasm kernels vs its native ones: the float
+# summation order differs (~1e-6), and in the int8 model the page loads, every activation is
+# rounded to 256 levels, so such a tiny difference now and then flips one rounding step.
+# Measured over 176 real photos: median 0.00015, 99th percentile 0.018, max 0.035 (and the
+# same top label for all). With the float model the difference is below 1e-5.
+PROB_TOL = 0.05
 RESULT_TIMEOUT = 60_000
 
 
