@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from export.graph import INPUT_NAME, OPSET, OUTPUT_NAME, Deployable, export_onnx
-from export.manifest import build_manifest, variant_entry, write_manifest
+from export.manifest import build_manifest, sha256_file, variant_entry, write_manifest
 from export.measure import accuracy, latency
 from export.parity import ATOL, check_parity
 from export.pixels import load_pixels
@@ -154,6 +154,7 @@ def export(cfg: ExportConfig) -> dict:
         parity={"n_images": par.n_images, "max_abs_diff": par.max_abs_diff, "atol": par.atol},
         quantization=quant,
     )
+    manifest["checkpoint"] = {"sha256": sha256_file(cfg.checkpoint), "format": meta.get("format")}
     manifest["split"] = {"train": len(split.train), "valid": len(split.valid), "source": split.source}
     # The run's config rebuilds the same split anywhere (tests re-measure the accuracy with it).
     config = {k: v for k, v in (meta.get("config") or {}).items() if k != "out"}
