@@ -70,3 +70,18 @@ def test_discriminative_lrs_are_the_lessons_slice():
     assert lrs == pytest.approx([1e-5, 1e-4, 1e-3])
     assert discriminative_lrs(1e-6, 1e-2, 5)[2] == pytest.approx(1e-4)
     assert discriminative_lrs(1e-5, 1e-3, 1) == [1e-3]
+
+
+def test_freeze_bn_keeps_running_statistics_but_still_trains():
+    torch.manual_seed(0)
+    x, y = torch.randn(64, 5) * 3 + 1, torch.randint(0, 3, (64,))
+    for freeze in (True, False):
+        torch.manual_seed(0)
+        model = torch.nn.Sequential(torch.nn.Linear(5, 8), torch.nn.BatchNorm1d(8), torch.nn.ReLU(), torch.nn.Linear(8, 3))
+        stats = model[1].running_mean.clone()
+        w = model[0].weight.detach().clone()
+        dl = DataLoader(TensorDataset(x, y), batch_size=16)
+        fit_one_cycle(model, [list(model.parameters())], [1e-2], 2, dl, dl, "t", {"batches": [], "epochs": []},
+                      progress=False, freeze_bn=freeze)
+        assert torch.equal(model[1].running_mean, stats) == freeze
+        assert not torch.equal(model[0].weight, w)  # the weights trained either way

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import math
+import time
 from collections.abc import Iterable
 
 import numpy as np
@@ -23,7 +24,7 @@ from torch import nn
 # --8<-- [start:lr_find]
 def lr_find(model: nn.Module, batches: Iterable, params=None, loss_fn=F.cross_entropy,
             start_lr: float = 1e-7, end_lr: float = 10.0, num_it: int = 200, beta: float = 0.98,
-            stop_div: bool = True, div_factor: float = 4.0, wd: float = 0.01) -> dict:
+            stop_div: bool = True, div_factor: float = 4.0, wd: float = 0.01, freeze_bn: bool = False) -> dict:
     """Run the range test on `model` with mini-batches from `batches` (cycled as needed)."""
     saved = copy.deepcopy(model.state_dict())
     was_training = model.training
@@ -34,6 +35,10 @@ def lr_find(model: nn.Module, batches: Iterable, params=None, loss_fn=F.cross_en
     avg, best, stopped = 0.0, math.inf, "reached end_lr"
     it = iter(batches)
     model.train()
+    if freeze_bn:  # as in training: BatchNorm keeps its ImageNet statistics
+        for mod in model.modules():
+            if isinstance(mod, nn.modules.batchnorm._BatchNorm):
+                mod.eval()
     try:
         for i in range(num_it):
             lr = start_lr * mult**i
@@ -132,8 +137,11 @@ def run_lr_find(cfg: LRFindConfig) -> dict:
     model = build_model(cfg.arch, len(items.classes))
     model.body.to(memory_format=torch.channels_last)
     set_body_trainable(model, False)
+    t0 = time.perf_counter()
     feats = body_features(model.body, items, pre, key=cfg.arch, cache_dir=Path(tcfg.cache) if tcfg.cache else None,
                           progress=cfg.progress)
+    t_features = round(time.perf_counter() - t0, 2)
+    t0 = time.perf_counter()
     g = torch.Generator().manual_seed(cfg.seed)
     head_dl = DataLoader(TensorDataset(feats[tr_idx], y[tr_idx]), batch_size=tcfg.bs, shuffle=True, generator=g)
     if cfg.stage == "head":
@@ -147,10 +155,11 @@ def run_lr_find(cfg: LRFindConfig) -> dict:
                             shuffle=True, generator=g)
         params = [p for grp in layer_groups(model) for p in grp]
         res = lr_find(ChannelsLast(model), photos, params=params, start_lr=cfg.start_lr, end_lr=cfg.end_lr,
-                      num_it=cfg.num_it or 80)
+                      num_it=cfg.num_it or 80, freeze_bn=tcfg.freeze_bn)
     out = Path(cfg.out)
     suffix = "" if cfg.stage == "head" else "_unfrozen"
-    res = {"stage": cfg.stage, "bs": tcfg.bs, "n_train": len(tr_idx), **res}
+    res = {"stage": cfg.stage, "bs": tcfg.bs, "n_train": len(tr_idx),
+           "timings": {"features": t_features, "lr_find": round(time.perf_counter() - t0, 2)}, **res}
     rep.write_json(out / f"lr_find{suffix}.json", res)
     rep.plot_lr_find(res, out / f"lr_find{suffix}.png")
     sug = res["suggested_lr"]

@@ -63,6 +63,8 @@ class TrainConfig:
     lr_hi: float = opt(3e-4, "stage 2 max_lr of the head; about 10x below stage 1's, as the lesson advises")
     pct_start: float = opt(0.25, "share of each cycle spent warming up")
     wd: float = opt(0.01, "AdamW weight decay (fastai's default)")
+    freeze_bn: bool = opt(True, "stage 2 keeps BatchNorm on its ImageNet statistics: batch statistics of 32 "
+                          "bear photos differ so much that the loss of the trained head jumps ~15x (measured)")
     head_dropout: float = opt(0.2, "dropout before the head's Linear layer (EfficientNet-Lite0 used 0.2)")
     augment: bool = opt(True, "random crops, flips, rotations and lighting in stage 2 (off: the same pixels every epoch)")
     oversample: bool = opt(False, "draw every label equally often in training (for imbalanced data)")
@@ -136,8 +138,10 @@ def evaluate(model: nn.Module, dl: DataLoader) -> dict:
 # --8<-- [start:fit_one_cycle]
 def fit_one_cycle(model: nn.Module, groups: list[list[nn.Parameter]], max_lr: list[float], epochs: int,
                   train_dl: DataLoader, valid_dl: DataLoader, stage: str, history: dict,
-                  pct_start: float = 0.25, wd: float = 0.01, progress: bool = True) -> None:
-    """AdamW + OneCycleLR over `epochs`; one lr per parameter group; logs every batch and epoch."""
+                  pct_start: float = 0.25, wd: float = 0.01, progress: bool = True, freeze_bn: bool = False) -> None:
+    """AdamW + OneCycleLR over `epochs`; one lr per parameter group; logs every batch and epoch.
+
+    freeze_bn: BatchNorm layers stay in eval mode (ImageNet running statistics, not the batch's)."""
     total = epochs * len(train_dl)
     if total < 2:
         raise ValueError(f"{stage}: one cycle needs at least 2 steps, got {total} (more epochs or a smaller bs)")
@@ -150,6 +154,10 @@ def fit_one_cycle(model: nn.Module, groups: list[list[nn.Parameter]], max_lr: li
     for epoch in range(epochs):
         t0, losses = time.perf_counter(), []
         model.train()
+        if freeze_bn:
+            for mod in model.modules():
+                if isinstance(mod, nn.modules.batchnorm._BatchNorm):
+                    mod.eval()
         bar = tqdm(train_dl, desc=f"{stage} {epoch + 1}/{epochs}", disable=not progress, leave=False)
         for xb, yb in bar:
             lrs, mom = [g["lr"] for g in opt.param_groups], opt.param_groups[-1]["betas"][0]
@@ -286,7 +294,7 @@ def train(cfg: TrainConfig) -> dict:
         valid_dl = DataLoader(ImageDataset(valid_items, eval_transform(pre)), batch_size=cfg.bs)
         with timed(timings, "unfrozen"):
             fit_one_cycle(ChannelsLast(model), groups, lrs, cfg.epochs, train_dl, valid_dl,
-                          "unfrozen", history, cfg.pct_start, cfg.wd, cfg.progress)
+                          "unfrozen", history, cfg.pct_start, cfg.wd, cfg.progress, cfg.freeze_bn)
 
     # Final validation predictions -> interpretation.
     with timed(timings, "interpret"):
