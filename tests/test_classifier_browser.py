@@ -304,3 +304,62 @@ def test_camera_when_the_device_has_one(browser, site, bears_dir):
         assert errors == []
     finally:
         other.close()
+
+
+def serve_isolated(root: Path):
+    """Serve a built site from /lesson2/ with COOP/COEP headers (GitHub Pages cannot send
+    them): the page is then cross-origin isolated and may use SharedArrayBuffer, i.e. wasm
+    threads. -> (site URL, server to shut down)."""
+    import functools
+    import http.server
+    import threading
+
+    from tests.support import SUBPATH
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, ".mjs": "text/javascript",
+                          ".js": "text/javascript", ".wasm": "application/wasm", ".onnx": "application/octet-stream"}
+
+        def translate_path(self, path):
+            return super().translate_path("/" + path.split(SUBPATH, 1)[-1] if path.startswith(SUBPATH) else "/__none__")
+
+        def end_headers(self):
+            self.send_header("Cross-Origin-Opener-Policy", "same-origin")
+            self.send_header("Cross-Origin-Embedder-Policy", "require-corp")
+            super().end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(root)))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{httpd.server_address[1]}{SUBPATH}", httpd
+
+
+@pytest.fixture(scope="module")
+def isolated_site(built_site):
+    url, httpd = serve_isolated(built_site)
+    yield url
+    httpd.shutdown()
+
+
+def test_threads_when_the_page_is_cross_origin_isolated(browser, isolated_site, bears_dir):
+    labels = manifest()["labels"]
+    photo = real_photos(bears_dir, per_label=1)[0]
+    want = python_probs([photo])[0]
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(isolated_site + "production/")
+        page.wait_for_selector("[data-widget=classifier][data-mounted=yes]")
+        assert page.evaluate("self.crossOriginIsolated") is True
+        cores = page.evaluate("navigator.hardwareConcurrency")
+        shown = give(page, photo)
+        assert_matches_python(shown, want, labels, f"{photo.name} with threads")
+        threads = min(4, cores)
+        assert f"WebAssembly, {threads} thread{'s' if threads > 1 else ''}" in page.text_content(".clf-timing")
+        assert errors == []
+    finally:
+        context.close()

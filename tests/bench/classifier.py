@@ -32,6 +32,7 @@ from export.measure import latency, percentile
 from export.parity import run_onnx, session
 from export.pixels import load_pixels
 from tests.support import CHROMIUM, CHROMIUM_ARGS, ROOT, build_site, start_server
+from tests.test_classifier_browser import serve_isolated
 
 MODELS = ROOT / "docs" / "assets" / "models"
 BEARS = Path(os.environ.get("LESSON2_BEARS", ROOT.parent / "shared" / "data" / "bears"))
@@ -64,11 +65,11 @@ def photo() -> Path:
     return path
 
 
-def browser_latency(pw, site, variant: str, pixels, runs: int) -> dict:
+def browser_latency(pw, url: str, variant: str, pixels, runs: int) -> dict:
     browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     try:
         page = browser.new_page()
-        page.goto(site.url + "production/")
+        page.goto(url + "production/")
         out = page.evaluate(BROWSER_LATENCY, [variant, pixels.ravel().tolist(), runs, 5])
     finally:
         browser.close()
@@ -126,7 +127,7 @@ def main(argv: list[str] | None = None) -> dict:
                 # Native runs the file with the same session config the page uses (the manifest's).
                 config = v.get("session_config")
                 native = latency(path, pixels, runs=args.runs, threads=1, config=config)
-                web = browser_latency(pw, site, name, pixels, args.runs)
+                web = browser_latency(pw, site.url, name, pixels, args.runs)
                 native_probs = run_onnx(session(path, config=config), pixels)[0].tolist()
                 if config:  # ...and, for reference, with its fused int8 kernels
                     native_fused = latency(path, pixels, runs=args.runs, threads=1)
@@ -140,6 +141,17 @@ def main(argv: list[str] | None = None) -> dict:
                 }
             for _ in range(args.cold):
                 results["cold"].append(cold_first_use(pw, site, img))
+            # Where the host sends COOP/COEP (not GitHub Pages), the page may use threads.
+            url, iso = serve_isolated(site.root)
+            name = manifest["default"]
+            v = manifest["variants"][name]
+            web = browser_latency(pw, url, name, pixels, args.runs)
+            native = latency(MODELS / v["model"], pixels, runs=args.runs, threads=web["threads"],
+                             config=v.get("session_config"))
+            results["isolated"] = {"variant": name, "threads": web["threads"], "native": native,
+                                   "browser": {k: x for k, x in web.items() if k != "probs"},
+                                   "ratio_p50": web["p50_ms"] / native["p50_ms"]}
+            iso.shutdown()
         httpd.shutdown()
 
     cold = results["cold"]
@@ -173,6 +185,10 @@ def print_table(r: dict) -> None:
             f = v["native_fused_int8_kernels"]
             print(f"{name}: native with fused int8 kernels (the CPU default): p50 {f['p50_ms']:.2f} ms, "
                   f"p90 {f['p90_ms']:.2f} ms; browser/native-fused {v['browser']['p50_ms'] / f['p50_ms']:.1f}x")
+    i = r["isolated"]
+    print(f"{i['variant']}, cross-origin isolated page ({i['threads']} threads): browser p50 {i['browser']['p50_ms']:.1f} ms, "
+          f"p90 {i['browser']['p90_ms']:.1f} ms; native {i['threads']} threads p50 {i['native']['p50_ms']:.2f} ms; "
+          f"ratio {i['ratio_p50']:.1f}x")
     c = r["cold_median"]
     print(f"cold first use (default {r['default_variant']}, median of {len(r['cold'])}): first result {c['wall_s']:.2f} s "
           f"after giving the photo (in-page {c['in_page_s']:.2f} s); transferred {c['bytes_sent'] / 1e6:.2f} MB "
