@@ -79,8 +79,7 @@ export async function decodeImage(file) {
   }
   let bitmap;
   try {
-    const type = info.format === "svg" ? "image/svg+xml" : file.type || "";
-    bitmap = await createImageBitmap(new Blob([bytes], { type }), opts);
+    bitmap = await createImageBitmap(new Blob([bytes], { type: file.type || "" }), opts);
   } catch (err) {
     if (info.format === "heif") {
       refuse(`${name} is a HEIC/HEIF photo (the iPhone camera's default format), and this browser cannot decode HEIC. ` +

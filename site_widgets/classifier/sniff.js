@@ -139,7 +139,6 @@ function gif(b) {
     if (block === 0x3b) { info.truncated = false; break; } // trailer
     if (block === 0x21) { i += 2; skipSubBlocks(); continue; } // extension
     if (block === 0x2c) { // image descriptor
-      if (info.frames === 0 && i + 10 <= b.length) info.hasAlphaFrame = false;
       const flags = b[i + 9];
       i += 10;
       if (flags & 0x80) i += 3 * (1 << ((flags & 7) + 1));
