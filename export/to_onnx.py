@@ -11,8 +11,9 @@ Steps, each in its own module:
    validation accuracy is within `max_int8_drop` points of fp32 (measure.py)
 5. write bears.json: file names, sha256, labels, input/output, preprocessing, metrics (manifest.py)
 
-The validation/training split is the training pipeline's own (training/bears/data.py),
-rebuilt from the checkpoint's recorded data settings, so accuracy here means the same as there.
+The validation/training split is the training run's own (split.py rebuilds it with
+training.bears.train.prepare_items from the config the checkpoint records), so accuracy
+here means what it meant in training.
 """
 
 from __future__ import annotations
