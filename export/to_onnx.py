@@ -23,7 +23,7 @@ import json
 import os
 import sys
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
@@ -39,33 +39,37 @@ from export.split import split_for_checkpoint
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def opt(default, why: str):
+    """A config field whose reason shows in --help."""
+    return field(default=default, metadata={"help": why})
+
+
 @dataclass
 class ExportConfig:
-    checkpoint: Path = ROOT / "runs" / "default" / "model.pt"  # the default pipeline's output
-    out_dir: Path = ROOT / "docs" / "assets" / "models"  # served by the site as assets/models/
-    name: str = "bears"  # -> bears.onnx, bears.int8.onnx, bears.json
-    data_dir: Path | None = None  # photos; None: the folder recorded in the checkpoint (else ../shared/data/bears)
-    parity_images: int = 32  # real validation photos for the parity check (a few seconds)
-    atol: float = ATOL  # max |p_onnx - p_torch|; see parity.py for why 1e-4
-    quantize: bool = True  # try the int8 variant
-    calibration_images: int = 200  # training photos for calibration: ranges settle by ~100
-    max_int8_drop: float = 0.5  # accuracy points the int8 model may lose on the validation split
-    latency_runs: int = 50  # single-image runs for the native latency figures
-    opset: int = OPSET
+    checkpoint: Path = opt(ROOT / "runs" / "default" / "model.pt", "the checkpoint: the default pipeline's output")
+    out_dir: Path = opt(ROOT / "docs" / "assets" / "models", "where the site serves models from (assets/models/)")
+    name: str = opt("bears", "file stem: <name>.onnx, <name>.int8.onnx, <name>.json")
+    data_dir: Path | None = opt(None, "the photos, if not where the training run read them")
+    parity_images: int = opt(32, "real validation photos for the parity check (a few seconds)")
+    atol: float = opt(ATOL, "max |p_onnx - p_torch| allowed (see export/parity.py for why 1e-4)")
+    quantize: bool = opt(True, "try the static int8 variant")
+    calibration_images: int = opt(200, "training photos to calibrate activation ranges (they settle by ~100)")
+    max_int8_drop: float = opt(0.5, "validation accuracy points the int8 model may lose and still ship")
+    latency_runs: int = opt(50, "single-image runs for the native latency figures")
+    opset: int = opt(OPSET, "ONNX opset (18: what the exporter emits and onnxruntime-web 1.30 runs)")
 
 
 def parse_args(argv: list[str] | None = None) -> ExportConfig:
-    cfg = ExportConfig()
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     for f in fields(ExportConfig):
-        default = getattr(cfg, f.name)
         flag = "--" + f.name.replace("_", "-")
-        if isinstance(default, bool):
-            p.add_argument(flag, action=argparse.BooleanOptionalAction, default=default)
+        why = f.metadata["help"] + " (default: %(default)s)"
+        if isinstance(f.default, bool):
+            p.add_argument(flag, action=argparse.BooleanOptionalAction, default=f.default, help=why)
         elif f.name in ("checkpoint", "out_dir", "data_dir"):
-            p.add_argument(flag, type=Path, default=default)
+            p.add_argument(flag, type=Path, default=f.default, help=why)
         else:
-            p.add_argument(flag, type=type(default), default=default)
+            p.add_argument(flag, type=type(f.default), default=f.default, help=why)
     return ExportConfig(**vars(p.parse_args(argv)))
 
 
