@@ -197,6 +197,9 @@ export async function mount(el, { siteRoot, widgetsRoot }) {
     if (file) give(file, "choice of file");
     fileInput.value = ""; // choosing the same file again fires change again
   });
+  drop.addEventListener("keydown", (e) => {
+    if (e.target === drop && (e.key === "Enter" || e.key === " ")) { e.preventDefault(); fileInput.click(); }
+  });
   drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("clf-over"); });
   drop.addEventListener("dragleave", () => drop.classList.remove("clf-over"));
   drop.addEventListener("drop", (e) => {
