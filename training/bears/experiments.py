@@ -2,7 +2,8 @@
 
     nice -n 5 python -m training.bears reports                 # all runs, ~10 minutes on 2 CPU cores
     python -m training.bears reports --only lr_too_high        # one of them
-    python -m training.bears reports --reuse_default           # publish runs/default as it is
+    python -m training.bears reports --reuse_default           # keep runs/default as it is
+    python -m training.bears reports --publish_only            # redraw + copy the existing runs, train nothing
 
 Runs (each a real training run with its own folder under runs/reports/, then its
 publishable files copied to docs/assets/reports/<name>/, plus an index.json):
@@ -59,6 +60,7 @@ class ReportsConfig:
     dest: str = opt(str(DEST), "where the publishable copies go")
     runs: str = opt(str(RUNS), "work folder: runs go to <runs>/default and <runs>/reports/<name>, the cache to <runs>/cache")
     reuse_default: bool = opt(False, "do not retrain the default run: publish runs/default as it is")
+    publish_only: bool = opt(False, "retrain nothing: redraw the figures of the existing run folders and publish them")
     progress: bool = opt(True, "progress bars")
 
 
@@ -76,7 +78,7 @@ def run_default(cfg: ReportsConfig) -> dict:
 
     out = Path(cfg.runs) / "default"
     cache = str(Path(cfg.runs) / "cache")
-    if not cfg.reuse_default:
+    if not (cfg.reuse_default or cfg.publish_only):
         lr = run_lr_find(LRFindConfig(data=cfg.data, out=str(out), progress=cfg.progress, cache=cache))
         train(TrainConfig(data=cfg.data, out=str(out), progress=cfg.progress, cache=cache))
         t = time.perf_counter()
@@ -106,6 +108,9 @@ def run_reports(cfg: ReportsConfig) -> dict:
         print(f"== {name}")
         if name == "default":
             r, run_dir = run_default(cfg), Path(cfg.runs) / "default"
+        elif cfg.publish_only:
+            run_dir = Path(cfg.runs) / "reports" / name
+            r = annotate(run_dir, name, *RUNS_WRONG[name])
         else:
             what, overrides = RUNS_WRONG[name]
             run_dir = Path(cfg.runs) / "reports" / name
@@ -113,6 +118,8 @@ def run_reports(cfg: ReportsConfig) -> dict:
                                                   cache=str(Path(cfg.runs) / "cache"), thumbnails=False),
                                       **overrides))
             r = annotate(run_dir, name, what, overrides)
+        if cfg.publish_only:
+            rep.replot(run_dir)
         rep.publish(run_dir, Path(cfg.dest) / name)
         index[name] = {"what": r["experiment"]["what"], "metrics": r["metrics"], "timings": r["timings"],
                        "final_epoch": r["history"]["epochs"][-1] if r["history"]["epochs"] else None}

@@ -21,6 +21,7 @@ import shutil
 from pathlib import Path
 
 import matplotlib
+import matplotlib.ticker
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -127,9 +128,11 @@ def plot_losses(batches: list[dict], epochs: list[dict], path: str | Path) -> Pa
     a.legend(fontsize=8)
     ep = np.arange(1, len(epochs) + 1)
     b.plot(ep, _finite([e["error_rate"] for e in epochs]), "o-", color="C3")
+    b.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     b.set_xlabel("epoch (all stages)")
     b.set_ylabel("valid error rate")
-    b.set_ylim(bottom=0)
+    errs = [e for e in _finite([e["error_rate"] for e in epochs]) if not math.isnan(e)]
+    b.set_ylim(0, (max(errs) if errs else 1) * 1.15 + 1e-3)
     return _save(fig, Path(path))
 
 
@@ -171,13 +174,37 @@ def plot_top_losses(top: list[dict], path: str | Path, n: int = 12) -> Path:
     return _save(fig, Path(path))
 
 
+def replot(run_dir: str | Path) -> None:
+    """Redraw a run's figures from its JSON (after a change to the plotting code)."""
+    run_dir = Path(run_dir)
+    r = json.loads((run_dir / "report.json").read_text())
+    h, it = r["history"], r["interpretation"]
+    if h["batches"]:
+        plot_schedule(h["batches"], run_dir / "schedule.png")
+        plot_losses(h["batches"], h["epochs"], run_dir / "losses.png")
+    plot_confusion(it["confusion"], it["classes"], run_dir / "confusion.png", f"valid: {it['n_wrong']}/{it['n']} wrong")
+    for name in ("lr_find", "lr_find_unfrozen"):
+        if (run_dir / f"{name}.json").exists():
+            plot_lr_find(json.loads((run_dir / f"{name}.json").read_text()), run_dir / f"{name}.png")
+
+
 def publish(run_dir: str | Path, dest: str | Path) -> list[Path]:
-    """Copy a run's publishable files (JSON + figures without photos) to `dest`."""
+    """Copy a run's publishable files (JSON + figures without photos) to `dest`.
+
+    Paths inside the JSON are made relative to the repository (runs/default, ../shared/...)
+    so the published files do not carry this machine's folder names."""
+    from training.bears.config import ROOT
+
     run_dir, dest = Path(run_dir), Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
     copied = []
     for name in PUBLISHABLE:
         if (run_dir / name).exists():
-            shutil.copyfile(run_dir / name, dest / name)
+            if name.endswith(".json"):
+                text = (run_dir / name).read_text()
+                text = text.replace(f"{ROOT}/", "").replace(f"{ROOT.parent}/", "../")
+                (dest / name).write_text(text)
+            else:
+                shutil.copyfile(run_dir / name, dest / name)
             copied.append(dest / name)
     return copied

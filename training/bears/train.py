@@ -332,7 +332,9 @@ def train(cfg: TrainConfig) -> dict:
 
 def write_report(out: Path, report: dict, top: list[dict], valid_items: Items, cfg: TrainConfig) -> None:
     rep.write_json(out / "report.json", report)
-    rep.write_json(out / "top_losses.json", {"on": "valid", "top_losses": top})
+    # same shape as `interpret`'s, so `clean` can also walk the validation set's list
+    rep.write_json(out / "top_losses.json", {"on": "valid", "data": cfg.data, "csv_root": cfg.csv_root,
+                                             "classes": report["labels"], "top_losses": top})
     h = report["history"]
     if h["batches"]:
         rep.plot_schedule(h["batches"], out / "schedule.png")
