@@ -238,3 +238,18 @@ def test_list_names_and_explicit_labels(tmp_path):
     assert collect_lists([f"teddy={f}"]) == {"teddy": [f]}
     with pytest.raises(FileNotFoundError):
         collect_lists([str(tmp_path / "nope.txt")])
+
+
+def test_download_through_the_cli(tmp_path, server, capsys):
+    from training.bears.cli import main
+
+    u = server.url + "/img/"
+    lst = write_list(tmp_path / "teddybear.txt", [u + "good0.jpg", u + "zero.jpg"])
+    rc = main(["download", f"teddy={lst}", "--out", str(tmp_path / "out"), "--timeout", "1", "--retries", "0",
+               "--no-progress"])
+    assert rc == 0
+    out = capsys.readouterr().out
+    assert "teddy" in out and "empty (0 bytes): 1" in out
+    assert len(list((tmp_path / "out" / "teddy").iterdir())) == 1
+    assert main(["download", str(tmp_path / "missing.txt"), "--out", str(tmp_path / "out")]) == 2
+    assert "no URL list at" in capsys.readouterr().err

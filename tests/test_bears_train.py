@@ -71,6 +71,13 @@ def test_interpret_then_clean_then_retrain(fast_run, bears_dir, tmp_path):
     out, cache = fast_run
     assert main(["interpret", "--checkpoint", str(out / "model.pt"), "--on", "all", "--out", str(tmp_path / "all"),
                  "--no-thumbnails", "--no-progress"]) == 0
+    # --on valid recomputes the run's split from the checkpoint alone and gets the run's numbers
+    assert main(["interpret", "--checkpoint", str(out / "model.pt"), "--on", "valid", "--out", str(tmp_path / "va"),
+                 "--no-thumbnails", "--no-progress"]) == 0
+    va = strict_json(tmp_path / "va" / "interpretation.json")
+    run = strict_json(out / "report.json")
+    assert va["n"] == 9 and va["error_rate"] == pytest.approx(run["metrics"]["valid_error_rate"], abs=1e-6)
+    assert va["confusion"] == run["interpretation"]["confusion"]
     tl = strict_json(tmp_path / "all" / "top_losses.json")
     top = tl["top_losses"]
     assert len(top) == 45 and tl["classes"] == ["black", "grizzly", "teddy"]
@@ -197,3 +204,12 @@ def test_head_without_precomputing_and_with_oversampling(bears_dir, tmp_path, fa
 
     ref = build_model("efficientnet_lite0", 3)
     assert torch.equal(model.body.net._blocks[5]._depthwise_conv.weight, ref.body.net._blocks[5]._depthwise_conv.weight)
+
+
+def test_lr_find_on_the_unfrozen_network(fast_run, bears_dir, tmp_path):
+    _, cache = fast_run
+    assert main(["lr-find", "--fast", "--stage", "unfrozen", "--per_label", "15", "--data", str(bears_dir),
+                 "--out", str(tmp_path), "--cache", str(cache), "--num_it", "16", "--no-progress"]) == 0
+    res = strict_json(tmp_path / "lr_find_unfrozen.json")
+    assert res["stage"] == "unfrozen" and 1 <= len(res["lrs"]) <= 16
+    assert (tmp_path / "lr_find_unfrozen.png").stat().st_size > 0
