@@ -46,7 +46,7 @@ RUNS_WRONG = {
                        dict(head_lr=1e-3, head_epochs=1, epochs=0)),
     "too_many_epochs": ("Too many epochs: everything unfrozen for 20 epochs on 10 photos per label, "
                         "without augmentation, dropout or weight decay. Training loss goes to almost "
-                        "zero while the validation error climbs: overfitting.",
+                        "zero while validation loss and error rise above their best epoch's: overfitting.",
                         dict(train_per_label=10, augment=False, bs=8, head_epochs=4, epochs=20,
                              lr_lo=1e-4, lr_hi=1e-3, head_dropout=0.0, wd=0.0)),
 }
