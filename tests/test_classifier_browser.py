@@ -364,3 +364,22 @@ def test_threads_when_the_page_is_cross_origin_isolated(browser, isolated_site, 
         assert errors == []
     finally:
         context.close()
+
+
+def test_uncertain_warning_when_no_label_clearly_wins(watched, site, bears_dir, tmp_path):
+    """Random noise is no bear: no label gets 2/3 of the probability, and the page says so.
+    A real photo gets a plain verdict."""
+    from PIL import Image as PILImage
+
+    noise = tmp_path / "noise.png"
+    PILImage.fromarray(np.random.default_rng(0).integers(0, 256, (300, 300, 3), dtype=np.uint8)).save(noise)
+    labels = manifest()["labels"]
+    want = python_probs([noise])[0]
+    assert want.max() < 2 / 3 - PROB_TOL, f"the test image is not uncertain for this model: {want}"
+    page = open_widget(watched, site)
+    shown = give(page, noise)
+    assert_matches_python(shown, want, labels, "noise.png")
+    assert shown["uncertain"] is True
+    assert page.text_content(".clf-verdict").startswith("Uncertain: no label clearly wins")
+    shown = give(page, real_photos(bears_dir, per_label=1)[0])
+    assert shown["uncertain"] is False and not page.text_content(".clf-verdict").startswith("Uncertain")
