@@ -16,7 +16,7 @@ import { errorBox, fmt, h, once, statusLine } from "../common/ui.js";
 import { CLEAR_WIN, isUncertain, rank } from "./decision.js";
 import { decodeImage, ImageInputError } from "./decode.js";
 import { prepare, rgbToRGBA, sizeNote } from "./preprocess.js";
-import { classify, loadModel } from "./runtime.js";
+import { classify, fetchManifest, loadModel } from "./runtime.js";
 
 const MANIFEST = "assets/models/bears.json";
 
@@ -71,10 +71,13 @@ export async function mount(el, { siteRoot, widgetsRoot }) {
   el.replaceChildren(drop, camera, status.node, error.node, result, modelInfo);
   status.set("The model loads when you give the first photo (or press “Load the model now”).", "idle");
 
+  // The manifest is tiny and says how to preprocess: fetched first, so a photo can be
+  // decoded and cropped while the runtime and the model are still on their way.
+  const getManifest = once(() => fetchManifest(manifestUrl));
   const getModel = once(async () => {
     el.dataset.phase = "loading";
     status.set("Loading the model and onnxruntime-web (first time only)…", "loading");
-    const model = await loadModel({ siteRoot, manifestUrl, variant });
+    const model = await loadModel({ siteRoot, manifestUrl, variant, manifest: await getManifest() });
     const e = model.entry;
     modelInfo.textContent =
       `Model: ${model.manifest.arch || "CNN"} (${model.variant}), ${(e.bytes / 1e6).toFixed(1)} MB, SHA-256 ${e.sha256.slice(0, 12)}… verified; ` +
@@ -116,12 +119,13 @@ export async function mount(el, { siteRoot, widgetsRoot }) {
     let decoded = null;
     try {
       decoded = await decodeImage(file);
+      const manifest = await getManifest();
+      const t0 = performance.now();
+      const prepared = prepare(decoded.rgba, decoded.width, decoded.height, manifest.preprocess);
+      const preMs = performance.now() - t0;
       const model = await modelPromise;
       loadButton.hidden = true;
       status.set("Classifying…", "loading");
-      const t0 = performance.now();
-      const prepared = prepare(decoded.rgba, decoded.width, decoded.height, model.manifest.preprocess);
-      const preMs = performance.now() - t0;
       const { probs, ms } = await classify(model, prepared.data);
       const totalMs = performance.now() - given;
       show(model, decoded, prepared, probs, { ms, preMs, totalMs, via });

@@ -36,19 +36,21 @@ async function fetchBytes(url) {
   return new Uint8Array(await res.arrayBuffer());
 }
 
+/** The manifest (labels, preprocessing, model files), with a clear message on failure. */
+export async function fetchManifest(manifestUrl) {
+  const r = await fetch(manifestUrl);
+  if (!r.ok) throw new Error(`could not load the model manifest ${manifestUrl} (HTTP ${r.status})`);
+  return r.json();
+}
+
 /**
- * manifest URL -> {ort, session, manifest, variant, timings}. `variant` is
+ * manifest URL (or the manifest itself) -> {ort, session, manifest, variant, timings}. `variant` is
  * "fp32", "int8" or null (the manifest's default). Timings are in ms.
  */
-export async function loadModel({ siteRoot, manifestUrl, variant = null }) {
+export async function loadModel({ siteRoot, manifestUrl, variant = null, manifest = null }) {
   const t0 = performance.now();
-  const [ort, manifest] = await Promise.all([
-    loadRuntime(siteRoot),
-    fetch(manifestUrl).then((r) => {
-      if (!r.ok) throw new Error(`could not load the model manifest ${manifestUrl} (HTTP ${r.status})`);
-      return r.json();
-    }),
-  ]);
+  let ort;
+  [ort, manifest] = await Promise.all([loadRuntime(siteRoot), manifest || fetchManifest(manifestUrl)]);
   const name = variant || manifest.default || "fp32";
   const entry = (manifest.variants && manifest.variants[name]) || (name === "fp32" ? manifest : null);
   if (!entry) throw new Error(`the manifest has no "${name}" model`);
