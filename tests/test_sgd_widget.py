@@ -173,3 +173,25 @@ def test_widget_mounts_after_instant_navigation(watched, site):
     expect(page.locator(W)).to_have_attribute("data-mounted", "yes", timeout=15000)
     assert page.url == site.url + "sgd/"
     assert page.evaluate("window.__sameDocument === true")  # swapped in place, not reloaded
+
+
+def test_python_that_cannot_load_is_reported_and_the_recording_still_plays(watched, site):
+    """A dead runtime URL (e.g. the classroom went offline before the reader pressed Play)."""
+    page = watched.page
+    page.route("**/pyodide.asm.wasm", lambda route: route.abort("internetdisconnected"))
+    watched.allow_console_error(r"Failed to load resource: net::ERR_INTERNET_DISCONNECTED")
+    page = open_sgd(watched, site)
+    page.click(".linfit-play")
+    expect(page.locator(".linfit-status")).to_contain_text("Python could not start", timeout=30000)
+    # The recorded PyTorch run still animates to the end, and the page stays usable.
+    expect(page.locator(W)).to_have_attribute("data-k", "100", timeout=15000)
+    assert page.get_attribute(W, "data-source") == "recorded"
+    assert loss(page) == pytest.approx(RECORDED["loss"][-1])
+    page.click(".linfit-reset")
+    assert page.get_attribute(W, "data-k") == "0"
+    # Back online: pressing Play again loads Python and the run goes live.
+    page.unroute("**/pyodide.asm.wasm")
+    page.click(".linfit-play")
+    expect(page.locator(W)).to_have_attribute("data-python", "ready", timeout=60000)
+    wait_for_live_run_end(page)
+    assert loss(page) == pytest.approx(RECORDED["optimum_loss"], rel=1e-3)

@@ -169,7 +169,7 @@ export async function mount(el) {
         el.dataset.pythonMs = String(Math.round(info.ms));
         status.set(`Python ready (${(info.ms / 1000).toFixed(1)} s): every run is now computed live by update().`, "ready");
       } else if (s === "failed") {
-        status.set(`Python could not start (${info.error.message}). The recorded run still plays; press Play to try again.`, "error");
+        status.set(`Python could not start (${info.error.message}). If you are offline, reconnect and press Play to try again; meanwhile the recorded run still plays.`, "error");
       }
     },
   });

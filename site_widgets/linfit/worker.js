@@ -27,13 +27,24 @@ async function start() {
   return run;
 }
 
-const ready = start().catch((err) => {
-  self.postMessage({ type: "fatal", message: String(err && err.message ? err.message : err) });
-  throw err;
+// If a runtime file cannot be fetched (offline, dead URL), Pyodide's own
+// promise may never settle: an unhandled rejection during start-up is the
+// only sign, so report it as fatal and let the page decide what to show.
+let started = false;
+const fatal = (err) => self.postMessage({ type: "fatal", message: String(err && err.message ? err.message : err) });
+self.addEventListener("unhandledrejection", (ev) => {
+  if (started) return;
+  ev.preventDefault();
+  fatal(ev.reason);
 });
+const ready = start().then(
+  (run) => { started = true; return run; },
+  (err) => { fatal(err); return null; },
+);
 
 self.onmessage = async ({ data }) => {
   const run = await ready;
+  if (!run) return; // start-up failed and was reported; the page terminates this worker
   const result = JSON.parse(run(JSON.stringify(data.request)));
   self.postMessage({ type: "result", id: data.id, result });
 };
