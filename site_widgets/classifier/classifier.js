@@ -135,7 +135,9 @@ export async function mount(el, { siteRoot, widgetsRoot }) {
       result.hidden = true;
       el.dataset.phase = "error";
       delete el.dataset.top;
-      const msg = err instanceof ImageInputError ? err.message : `Something went wrong: ${err.message || err}`;
+      const download = /fetch|network/i.test(String(err && err.message)); // runtime or model not downloaded
+      const msg = err instanceof ImageInputError ? err.message : `Something went wrong: ${err.message || err}` +
+        (download ? ". A file the classifier needs could not be downloaded: if you are offline, reconnect and give the photo again." : "");
       status.set(err instanceof ImageInputError ? "That file cannot be classified." : "The classifier failed.", "error");
       error.show(msg);
       if (!(err instanceof ImageInputError)) console.warn(err);
