@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import http.server
 import json
+import mimetypes
 import os
 import subprocess
 import threading
@@ -94,10 +95,7 @@ def start_server(root: Path) -> tuple[SiteServer, http.server.ThreadingHTTPServe
             if not target.is_file():
                 body = (site.root / "404.html").read_bytes() if (site.root / "404.html").exists() else b"404"
                 return self._send(404, body, "text/html", path)
-            ctype = MIME.get(target.suffix) or (self.guess_type(target) if hasattr(self, "guess_type") else None)
-            if not ctype:
-                import mimetypes
-                ctype = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+            ctype = MIME.get(target.suffix) or mimetypes.guess_type(target.name)[0] or "application/octet-stream"
             self._send(200, target.read_bytes(), ctype, path)
 
         def _send(self, status, body, ctype, path):
