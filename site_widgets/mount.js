@@ -15,6 +15,12 @@ export const WIDGETS_ROOT = new URL("./", import.meta.url);
 const WIDGETS = {
   linfit: () => import("./linfit/linfit.js"),
   classifier: () => import("./classifier/classifier.js"),
+  // figures that replay what training recorded (docs/assets/reports/<run>/)
+  lrfind: () => import("./figures/lrfind.js"),
+  onecycle: () => import("./figures/onecycle.js"),
+  wrongruns: () => import("./figures/wrongruns.js"),
+  confusion: () => import("./figures/confusion.js"),
+  cleaner: () => import("./cleaner/cleaner.js"),
 };
 
 async function mountOne(el) {
