@@ -51,7 +51,7 @@ def test_script_cli_writes_json_to_stdout_and_a_gif(tmp_path):
                            "--batch_size", "10", "--json", "-", "--gif", str(gif)],
                           cwd=ROOT, capture_output=True, text=True, check=True)
     run = json.loads(proc.stdout)
-    assert run["config"] == {"n": 100, "lr": 0.2, "steps": 30, "batch_size": 10, "seed": 42}
+    assert run["config"] == {"n": 100, "lr": 0.2, "steps": 30, "batch_size": 10, "momentum": 0.0, "seed": 42}
     assert len(run["loss"]) == 31
     with Image.open(gif) as im:
         assert im.format == "GIF" and im.n_frames > 10  # an animation, viewable without JavaScript
@@ -85,8 +85,8 @@ def test_committed_site_assets_match_a_fresh_run(tmp_path):
     committed = json.loads((ROOT / "docs/assets/sgd/fit.json").read_text())
     fresh = json.loads((tmp_path / "fit.json").read_text())
     assert fresh == committed
-    assert json.loads((tmp_path / "summary.json").read_text()) == json.loads(
-        (ROOT / "docs/assets/sgd/summary.json").read_text())
+    for name in ("summary.json", "momentum.json"):
+        assert json.loads((tmp_path / name).read_text()) == json.loads((ROOT / "docs/assets/sgd" / name).read_text())
 
 
 # ---- the pure-Python core against PyTorch ----
@@ -212,3 +212,44 @@ def test_sandbox_in_pyodide_reports_a_traceback():
                       "import sandbox; sandbox.run(open('req.json').read())")
     got = json.loads(got) if isinstance(got, str) else got
     assert not got["ok"] and "NameError" in got["error"] and "<your update>" in got["error"]
+
+
+# ---- momentum ----
+
+MOMENTUM_SRC = (ROOT / "site_widgets" / "linfit" / "momentum.py").read_text()
+
+
+@pytest.mark.parametrize("lr,bs", [(0.01, 0), (0.1, 0), (0.05, 10)])
+def test_script_momentum_is_torch_optim_sgd_momentum(lr, bs):
+    """The script's hand-written momentum step against PyTorch's own SGD(momentum=0.9)."""
+    run = torch_run(lr=lr, batch_size=bs, momentum=0.9, steps=60)
+    x, y = sgd_linear.make_data(100, 42)
+    a = torch.nn.Parameter(torch.tensor([-1.0, 1]))
+    opt = torch.optim.SGD([a], lr=lr, momentum=0.9)
+    for k, idx in enumerate(sgd_core.batches(100, bs, 60, 42), 1):
+        opt.zero_grad()
+        sgd_linear.mse(x[idx] @ a, y[idx]).backward()
+        opt.step()
+        assert run["a"][k] == pytest.approx(a.tolist(), rel=1e-5, abs=1e-6), f"step {k}"
+
+
+def test_momentum_lets_a_small_lr_reach_the_best_line():
+    plain, mom = torch_run(lr=0.01), torch_run(lr=0.01, momentum=0.9)
+    assert plain["loss"][-1] > 10 * plain["optimum_loss"]  # plain SGD at lr 0.01 is far away after 100 steps
+    assert mom["loss"][-1] == pytest.approx(mom["optimum_loss"], rel=0.01)
+
+
+def test_widget_momentum_code_follows_the_torch_script():
+    """The momentum update() the SGD widget starts from (schedules page) = the script with --momentum 0.9."""
+    for lr, bs in [(0.1, 0), (0.01, 0), (0.05, 10)]:
+        ref = torch_run(lr=lr, batch_size=bs, momentum=0.9, steps=40)
+        got = sandbox_run(MOMENTUM_SRC, lr=lr, steps=40, batch_size=bs)
+        assert got["ok"], got.get("error")
+        for k, (g, e) in enumerate(zip(got["a"], ref["a"])):
+            assert g == pytest.approx(e, rel=1e-4, abs=1e-5), f"lr {lr} bs {bs} step {k}"
+
+
+def test_widget_momentum_state_starts_fresh_every_run():
+    """The velocity lives in the reader's module: a second run must not inherit the first one's."""
+    first, second = sandbox_run(MOMENTUM_SRC, steps=30), sandbox_run(MOMENTUM_SRC, steps=30)
+    assert first["a"] == second["a"]

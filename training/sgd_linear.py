@@ -8,6 +8,7 @@ against the gradient of the mean squared error.
     python -m training.sgd_linear --lr 1.5               # too high: every step overshoots, the loss explodes
     python -m training.sgd_linear --lr 0.01              # too low: 100 steps end far from the best line
     python -m training.sgd_linear --batch_size 10        # mini-batch SGD: 10 random points a step
+    python -m training.sgd_linear --lr 0.01 --momentum 0.9  # momentum: a slow lr gets there anyway
     python -m training.sgd_linear --json - --gif fit.gif # trajectory as JSON on stdout, animation as GIF
 
 The figures and recorded runs the site shows come from one command:
@@ -35,6 +36,7 @@ class Config:
     lr: float = 0.1  # the lesson's value: reaches the best line within 100 steps
     steps: int = 100  # with lr 0.1 the loss has flattened out well before this
     batch_size: int = 0  # 0 = all points every step (gradient descent); k = mini-batch SGD
+    momentum: float = 0.0  # 0 = the lesson's plain step; 0.9 (a common value) keeps 90% of the last step
     seed: int = 42  # the same seed gives the same points and the same mini-batches
     json: str | None = None  # write the trajectory here ("-" for stdout)
     gif: str | None = None  # write the animation here (a fallback that needs no JavaScript)
@@ -70,6 +72,19 @@ def update(a: torch.Tensor, xb: torch.Tensor, yb: torch.Tensor, lr: float) -> fl
 # --8<-- [end:update]
 
 
+# --8<-- [start:update_momentum]
+def update_momentum(a: torch.Tensor, v: torch.Tensor, xb: torch.Tensor, yb: torch.Tensor,
+                    lr: float, momentum: float) -> float:
+    loss = mse(xb @ a, yb)
+    loss.backward()
+    with torch.no_grad():
+        v.mul_(momentum).add_(a.grad)  # the velocity: this gradient plus a fading sum of the earlier ones
+        a.sub_(lr * v)  # step along the velocity instead of the bare gradient
+        a.grad.zero_()
+    return loss.item()
+# --8<-- [end:update_momentum]
+
+
 def fit(x: torch.Tensor, y: torch.Tensor, cfg: Config) -> dict:
     """Run cfg.steps updates; record a and the full-data loss after every step.
 
@@ -77,10 +92,14 @@ def fit(x: torch.Tensor, y: torch.Tensor, cfg: Config) -> dict:
     start), the least-squares optimum for comparison, and the data itself.
     """
     a = torch.nn.Parameter(torch.tensor([-1.0, 1]))
+    v = torch.zeros_like(a)  # the velocity, used only with momentum
     trajectory, losses, diverged = [a.tolist()], [mse(x @ a, y).item()], False
     for idx in batches(len(y), cfg.batch_size, cfg.steps, cfg.seed):
         idx = torch.tensor(idx)
-        update(a, x[idx], y[idx], cfg.lr)
+        if cfg.momentum:
+            update_momentum(a, v, x[idx], y[idx], cfg.lr, cfg.momentum)
+        else:
+            update(a, x[idx], y[idx], cfg.lr)
         loss = mse(x @ a, y).item()
         if not (math.isfinite(loss) and torch.isfinite(a).all()):
             diverged = True  # the loss overflowed: nothing more to learn from this run
@@ -152,20 +171,61 @@ def save_lr_figure(runs: dict[str, dict], path: str | Path) -> None:
     plt.close(fig)
 
 
+def save_momentum_figure(runs: dict[str, dict], path: str | Path) -> None:
+    """Paths of a over the loss surface (left) and loss per step (right), with and without momentum."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    first = next(iter(runs.values()))
+    x, y = torch.tensor(first["x"]), torch.tensor(first["y"])
+    pts = torch.cat([torch.tensor(r["a"]) for r in runs.values()])
+    (lo0, lo1), (hi0, hi1) = (pts.min(0).values - 0.3).tolist(), (pts.max(0).values + 0.3).tolist()
+    g0, g1 = torch.meshgrid(torch.linspace(lo0, hi0, 120), torch.linspace(lo1, hi1, 120), indexing="ij")
+    grid = torch.stack([g0.flatten(), g1.flatten()], 1)
+    surface = ((grid @ x.T - y) ** 2).mean(1).reshape(g0.shape)
+    fig, (ax, ax_loss) = plt.subplots(1, 2, figsize=(7.6, 3.3), dpi=90)
+    ax.contour(g0, g1, surface, levels=torch.logspace(-1.1, 1.2, 12).tolist(), colors="0.75", linewidths=0.7)
+    for label, run in runs.items():
+        a = torch.tensor(run["a"])
+        ls = "-" if run["config"]["momentum"] else "--"
+        (line,) = ax.plot(a[:, 0], a[:, 1], ls, lw=1.3, marker=".", ms=2.5, label=label)
+        ax_loss.plot(run["loss"], ls, color=line.get_color(), label=label)
+    ax.plot(*first["optimum_a"], "k*", ms=9, label="best a")
+    ax.set(xlabel="a[0] (slope)", ylabel="a[1] (intercept)", title="where a goes", xlim=(lo0, hi0), ylim=(lo1, hi1))
+    ax_loss.axhline(first["optimum_loss"], color="gray", ls=":", lw=1)
+    ax_loss.set(yscale="log", xlabel="step", ylabel="MSE (log scale)", title="loss per step")
+    ax_loss.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
 def write_site_assets(folder: str | Path) -> None:
     """The recorded runs and figures the SGD page shows (see the module docstring)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     runs = {}
-    for name, lr, bs in [("lr0.1", 0.1, 0), ("lr0.01", 0.01, 0), ("lr1.5", 1.5, 0), ("lr0.1_bs10", 0.1, 10)]:
-        cfg = Config(lr=lr, batch_size=bs)
+    for name, lr, bs, mom in [("lr0.1", 0.1, 0, 0.0), ("lr0.01", 0.01, 0, 0.0), ("lr1.5", 1.5, 0, 0.0),
+                              ("lr0.1_bs10", 0.1, 10, 0.0), ("lr0.01_mom0.9", 0.01, 0, 0.9),
+                              ("lr0.1_mom0.9", 0.1, 0, 0.9)]:
+        cfg = Config(lr=lr, batch_size=bs, momentum=mom)
         runs[name] = fit(*make_data(cfg.n, cfg.seed), cfg)
     (folder / "fit.json").write_text(json.dumps(runs["lr0.1"]))
+    # what the momentum widget plays while Python loads: the widget's default settings, momentum 0.9
+    (folder / "momentum.json").write_text(json.dumps(runs["lr0.1_mom0.9"]))
+    save_momentum_figure({f"lr {r['config']['lr']}" + (f", momentum {r['config']['momentum']}" if r["config"]["momentum"]
+                                                       else ", no momentum"): r
+                          for k, r in runs.items() if k in ("lr0.01", "lr0.01_mom0.9", "lr0.1", "lr0.1_mom0.9")},
+                         folder / "momentum.png")
     save_gif(runs["lr0.1"], folder / "fit.gif")
-    save_lr_figure({f"lr {r['config']['lr']}": r for k, r in runs.items() if "bs" not in k}, folder / "learning_rates.png")
+    save_lr_figure({f"lr {r['config']['lr']}": r for k, r in runs.items() if k in ("lr0.1", "lr0.01", "lr1.5")},
+                   folder / "learning_rates.png")
     save_lr_figure({"all 100 points a step": runs["lr0.1"], "10 random points a step": runs["lr0.1_bs10"]},
                    folder / "minibatch.png")
-    summary = {k: {"lr": r["config"]["lr"], "batch_size": r["config"]["batch_size"], "final_loss": r["loss"][-1],
+    summary = {k: {"lr": r["config"]["lr"], "batch_size": r["config"]["batch_size"], "momentum": r["config"]["momentum"],
+                   "final_loss": r["loss"][-1],
                    "final_a": r["a"][-1], "diverged": r["diverged"], "optimum_loss": r["optimum_loss"]}
                for k, r in runs.items()}
     (folder / "summary.json").write_text(json.dumps(summary, indent=1))
@@ -179,13 +239,15 @@ def parse_args(argv: list[str] | None = None) -> tuple[Config, str | None]:
     p.add_argument("--steps", type=int, default=d.steps, help="number of updates (default %(default)s)")
     p.add_argument("--batch_size", type=int, default=d.batch_size,
                    help="points per step; 0 = all of them (default %(default)s)")
+    p.add_argument("--momentum", type=float, default=d.momentum,
+                   help="keep this share of the previous step; 0 = plain SGD (default %(default)s)")
     p.add_argument("--seed", type=int, default=d.seed, help="random seed for data and batches (default %(default)s)")
     p.add_argument("--json", help="write the trajectory as JSON to this path ('-' for stdout)")
     p.add_argument("--gif", help="write the animation as a GIF to this path")
     p.add_argument("--site", metavar="DIR", help="write every recorded run and figure the site uses into DIR")
     args = p.parse_args(argv)
-    if args.steps < 0 or args.n < 2 or args.batch_size < 0:
-        p.error("--steps must be >= 0, --n >= 2 and --batch_size >= 0")
+    if args.steps < 0 or args.n < 2 or args.batch_size < 0 or not 0 <= args.momentum < 1:
+        p.error("--steps must be >= 0, --n >= 2, --batch_size >= 0 and 0 <= --momentum < 1")
     site = args.__dict__.pop("site")
     return Config(**vars(args)), site
 

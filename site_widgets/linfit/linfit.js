@@ -40,13 +40,24 @@ function slider(key, value, onInput) {
   return h("label", { class: "linfit-slider", for: id }, h("span", {}, spec.label), input, out);
 }
 
+async function fetchText(url) {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`could not load ${url} (HTTP ${res.status})`);
+  return res.text();
+}
+
+// data-recorded: the PyTorch run to play while Python loads (same settings as DEFAULTS);
+// data-code (optional): a Python file beside this module to start the editor with,
+// e.g. "momentum.py"; without it the editor starts with the core's update().
 export async function mount(el) {
   const recordedUrl = new URL(el.dataset.recorded, document.baseURI);
-  const [recorded, core] = await Promise.all([
+  const [recorded, code] = await Promise.all([
     fetchJSON(recordedUrl),
-    fetch(CORE_URL).then((r) => (r.ok ? r.text() : Promise.reject(new Error(`could not load ${CORE_URL}`)))),
+    el.dataset.code
+      ? fetchText(new URL(el.dataset.code, import.meta.url))
+      : fetchText(CORE_URL).then(updateSource),
   ]);
-  const originalCode = updateSource(core);
+  const originalCode = code.trimEnd() + "\n";
   const data = { x: recorded.x, y: recorded.y, a: recorded.a[0] };
   const best = recorded.optimum_a;
   const bestLoss = recorded.optimum_loss;
@@ -75,7 +86,7 @@ export async function mount(el) {
   const errors = errorBox("widget-error linfit-error");
   const output = h("pre", { class: "linfit-output", hidden: true, "aria-label": "what your code printed" });
   const editor = h("textarea", {
-    class: "linfit-code", rows: 8, wrap: "off", spellcheck: "false", autocapitalize: "off", autocomplete: "off",
+    class: "linfit-code", rows: Math.max(8, originalCode.split("\n").length), wrap: "off", spellcheck: "false", autocapitalize: "off", autocomplete: "off",
     "aria-label": "Python code of update(a, xb, yb, lr)",
   });
   editor.value = originalCode;
