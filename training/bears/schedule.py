@@ -39,9 +39,11 @@ def one_cycle(step: int, total_steps: int, max_lr: float, pct_start: float = 0.3
 # --8<-- [end:one_cycle]
 
 
+# --8<-- [start:discriminative_lrs]
 def discriminative_lrs(lr_lo: float, lr_hi: float, n_groups: int) -> list[float]:
     """The lesson's lr=slice(lo, hi): geometrically spaced from lo (first layers) to hi (head)."""
     if n_groups == 1:
         return [lr_hi]
     ratio = (lr_hi / lr_lo) ** (1 / (n_groups - 1))
     return [lr_lo * ratio**i for i in range(n_groups)]
+# --8<-- [end:discriminative_lrs]
