@@ -73,6 +73,7 @@ def eval_transform(preprocess: dict) -> T.Compose:
     ])
 
 
+# --8<-- [start:train_transform]
 def train_transform(preprocess: dict, min_scale: float = 0.35, max_rotate: float = 10.0,
                     lighting: float = 0.2) -> T.Compose:
     """ImageNet-style augmentation ending at the same crop size and normalization.
@@ -91,3 +92,4 @@ def train_transform(preprocess: dict, min_scale: float = 0.35, max_rotate: float
         T.ToTensor(),
         T.Normalize(preprocess["mean"], preprocess["std"]),
     ])
+# --8<-- [end:train_transform]
