@@ -1,0 +1,80 @@
+"""MkDocs hook: numbers in the lesson pages come from the committed run outputs.
+
+A page writes ``{{ default.metrics.valid_error_rate|pct }}`` and the build puts in
+the value from ``docs/assets/reports/default/report.json``, so prose cannot drift
+from what training recorded: regenerate the reports, rebuild, and the text follows.
+
+    {{ RUN.PATH|FORMAT }}                 docs/assets/reports/RUN/report.json
+    {{ FILE.json:PATH|FORMAT }}           any JSON under docs/assets/ (e.g. sgd/summary.json)
+
+PATH is dotted keys (a key may itself hold dots: ``lr0.01.final_loss``); whole numbers index lists, negative ones from the end
+(``history.epochs.-1.train_loss``). FORMAT is one of FORMATS below (default: as is).
+A missing file, key or format stops the build with the page and the placeholder,
+which ``mkdocs build --strict`` turns into a failure.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+from pathlib import Path
+
+ASSETS = Path(__file__).resolve().parent.parent / "docs" / "assets"
+PLACEHOLDER = re.compile(r"\{\{\s*([\w/.-]+?\.json:)?([\w.-]+)\s*(?:\|\s*(\w+))?\s*\}\}")
+
+FORMATS = {
+    "pct": lambda v: f"{100 * v:.1f}%",  # 0.02837 -> 2.8%
+    "pct2": lambda v: f"{100 * v:.2f}%",  # 0.02837 -> 2.84%
+    "int": lambda v: f"{round(v):,}",
+    "f2": lambda v: f"{v:.2f}",
+    "f3": lambda v: f"{v:.3f}",
+    "f4": lambda v: f"{v:.4f}",
+    "g2": lambda v: f"{v:.2g}",
+    "g3": lambda v: f"{v:.3g}",
+    "e1": lambda v: f"{v:.1e}".replace("e-0", "e-").replace("e+0", "e"),  # 0.0019 -> 1.9e-3
+    "s": lambda v: f"{v:.0f} s",
+    "s1": lambda v: f"{v:.1f} s",
+}
+
+
+@lru_cache(maxsize=None)
+def _load(rel: str):
+    return json.loads((ASSETS / rel).read_text())
+
+
+def lookup(source: str | None, path: str):
+    """The value a placeholder names: (file or run, dotted path) -> JSON value."""
+    if source:
+        data, keys = _load(source[:-1]), path.split(".")
+    else:
+        run, _, rest = path.partition(".")
+        data, keys = _load(f"reports/{run}/report.json"), rest.split(".") if rest else []
+    i = 0
+    while i < len(keys):
+        if isinstance(data, list) and re.fullmatch(r"-?\d+", keys[i]):
+            data, i = data[int(keys[i])], i + 1
+            continue
+        # the longest run of segments that is a key, so keys with dots ("lr0.01") work
+        j = next((j for j in range(len(keys), i, -1) if isinstance(data, dict) and ".".join(keys[i:j]) in data), None)
+        if j is None:
+            raise KeyError(".".join(keys[i:]))
+        data, i = data[".".join(keys[i:j])], j
+    return data
+
+
+def render(markdown: str, where: str = "?") -> str:
+    def one(m: re.Match) -> str:
+        source, path, fmt = m.groups()
+        try:
+            value = lookup(source, path)
+            return FORMATS[fmt](value) if fmt else str(value)
+        except (KeyError, IndexError, FileNotFoundError, TypeError) as e:
+            raise ValueError(f"{where}: cannot fill {m.group(0)} ({type(e).__name__}: {e})") from None
+
+    return PLACEHOLDER.sub(one, markdown)
+
+
+def on_page_markdown(markdown, page, config, files):
+    _load.cache_clear()  # `mkdocs serve` rebuilds: pick up regenerated reports
+    return render(markdown, page.file.src_path)
