@@ -8,7 +8,9 @@ from what training recorded: regenerate the reports, rebuild, and the text follo
     {{ FILE.json:PATH|FORMAT }}           any JSON under docs/assets/ (e.g. sgd/summary.json)
 
 PATH is dotted keys (a key may itself hold dots: ``lr0.01.final_loss``); whole numbers index lists, negative ones from the end
-(``history.epochs.-1.train_loss``). FORMAT is one of FORMATS below (default: as is).
+(``history.epochs.-1.train_loss``), and ``*`` takes every element of a list, to be
+reduced with min/max/len/first/last (``history.epochs.*.error_rate|min|pct``).
+FORMAT is one of FORMATS below (default: as is).
 A missing file, key or format stops the build with the page and the placeholder,
 which ``mkdocs build --strict`` turns into a failure.
 """
@@ -21,7 +23,10 @@ from functools import lru_cache
 from pathlib import Path
 
 ASSETS = Path(__file__).resolve().parent.parent / "docs" / "assets"
-PLACEHOLDER = re.compile(r"\{\{\s*([\w/.-]+?\.json:)?([\w.-]+)\s*(?:\|\s*(\w+))?\s*\}\}")
+PLACEHOLDER = re.compile(r"\{\{\s*([\w/.-]+?\.json:)?([\w.*-]+)\s*((?:\|\s*\w+\s*)*)\}\}")
+
+# list -> number, applied before a format: {{ run.history.epochs.*.error_rate|min|pct }}
+REDUCERS = {"min": min, "max": max, "len": len, "first": lambda v: v[0], "last": lambda v: v[-1]}
 
 FORMATS = {
     "pct": lambda v: f"{100 * v:.1f}%",  # 0.02837 -> 2.8%
@@ -50,8 +55,15 @@ def lookup(source: str | None, path: str):
     else:
         run, _, rest = path.partition(".")
         data, keys = _load(f"reports/{run}/report.json"), rest.split(".") if rest else []
+    return _walk(data, keys)
+
+
+def _walk(data, keys: list[str]):
     i = 0
     while i < len(keys):
+        if keys[i] == "*" and isinstance(data, list):  # every element: the rest of the path on each
+            rest = ".".join(keys[i + 1:])
+            return [_walk(item, rest.split(".")) if rest else item for item in data]
         if isinstance(data, list) and re.fullmatch(r"-?\d+", keys[i]):
             data, i = data[int(keys[i])], i + 1
             continue
@@ -65,11 +77,19 @@ def lookup(source: str | None, path: str):
 
 def render(markdown: str, where: str = "?") -> str:
     def one(m: re.Match) -> str:
-        source, path, fmt = m.groups()
+        source, path, pipes = m.groups()
         try:
             value = lookup(source, path)
-            return FORMATS[fmt](value) if fmt else str(value)
-        except (KeyError, IndexError, FileNotFoundError, TypeError) as e:
+            steps = [f.strip() for f in pipes.split("|") if f.strip()]
+            for f in steps:
+                if f in REDUCERS:
+                    value = REDUCERS[f](value)
+                elif f in FORMATS and f == steps[-1]:
+                    return FORMATS[f](value)
+                else:
+                    raise KeyError(f"format {f!r}")
+            return str(value)
+        except (KeyError, IndexError, FileNotFoundError, TypeError, ValueError) as e:
             raise ValueError(f"{where}: cannot fill {m.group(0)} ({type(e).__name__}: {e})") from None
 
     return PLACEHOLDER.sub(one, markdown)
