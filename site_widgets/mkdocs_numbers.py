@@ -26,7 +26,8 @@ ASSETS = Path(__file__).resolve().parent.parent / "docs" / "assets"
 PLACEHOLDER = re.compile(r"\{\{\s*([\w/.-]+?\.json:)?([\w.*-]+)\s*((?:\|\s*\w+\s*)*)\}\}")
 
 # list -> number, applied before a format: {{ run.history.epochs.*.error_rate|min|pct }}
-REDUCERS = {"min": min, "max": max, "len": len, "first": lambda v: v[0], "last": lambda v: v[-1]}
+REDUCERS = {"min": min, "max": max, "len": len, "first": lambda v: v[0], "last": lambda v: v[-1],
+            "inverse": lambda v: 1 / v}  # {{ default.metrics.n_valid|inverse|pct }}: one photo's share
 
 FORMATS = {
     "pct": lambda v: f"{100 * v:.1f}%",  # 0.02837 -> 2.8%
