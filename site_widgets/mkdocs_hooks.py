@@ -8,10 +8,13 @@ static and the reader may be offline), so at build time this hook adds:
 - the pinned npm runtimes from ``node_modules`` -> ``assets/vendor/<name>/``
 
 Only the runtime files the widgets actually load are copied (see RUNTIMES).
+After the build, ``sw.js`` and its precache manifest are written from the built
+files (site_widgets/offline/mkdocs_offline.py), so the site works offline once loaded.
 """
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 from mkdocs.structure.files import File, Files
@@ -34,6 +37,9 @@ RUNTIMES = {
 # Python files the widgets run in Pyodide, served beside the widget modules.
 WIDGET_PYTHON = [ROOT / "training" / "sgd_core.py"]
 WIDGET_SUFFIXES = {".js", ".mjs", ".css", ".py", ".json"}
+# Not served from assets/widgets/: build-time Python (mkdocs_*.py hooks) and the service
+# worker's code, which is published at the site root as sw.js (its scope must cover every page).
+NOT_SERVED = {"offline/sw.js"}
 
 
 def _add(files: Files, config, src: Path, dest_uri: str) -> None:
@@ -49,11 +55,35 @@ def _add(files: Files, config, src: Path, dest_uri: str) -> None:
 
 def on_files(files: Files, config) -> Files:
     for src in sorted(WIDGETS.rglob("*")):
-        if src.suffix in WIDGET_SUFFIXES and src.name != "mkdocs_hooks.py" and "__pycache__" not in src.parts:
-            _add(files, config, src, f"assets/widgets/{src.relative_to(WIDGETS).as_posix()}")
+        rel = src.relative_to(WIDGETS).as_posix()
+        if (src.suffix in WIDGET_SUFFIXES and not src.name.startswith("mkdocs_") and rel not in NOT_SERVED
+                and "__pycache__" not in src.parts):
+            _add(files, config, src, f"assets/widgets/{rel}")
     for src in WIDGET_PYTHON:
         _add(files, config, src, f"assets/widgets/py/{src.name}")
     for name, (folder, names) in RUNTIMES.items():
         for fname in names:
             _add(files, config, folder / fname, f"assets/vendor/{name}/{fname}")
     return files
+
+
+# `mkdocs serve` gets a worker that removes itself: an author must see what they edit, not a cached copy.
+_serving = False
+
+
+def on_startup(command, dirty) -> None:
+    global _serving
+    _serving = command == "serve"
+
+
+def _offline_module():
+    path = WIDGETS / "offline" / "mkdocs_offline.py"
+    spec = importlib.util.spec_from_file_location("lesson2_mkdocs_offline", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def on_post_build(config) -> None:
+    _offline_module().write_offline(Path(config.site_dir), site_url=config.site_url or "", site_name=config.site_name,
+                                    enabled=not _serving)
