@@ -12,6 +12,10 @@
 export const SITE_ROOT = new URL("../../", import.meta.url);
 export const WIDGETS_ROOT = new URL("./", import.meta.url);
 
+// Keep the site readable offline once loaded (service worker at the site root, after load).
+import { registerOffline } from "./offline/register.js";
+registerOffline(SITE_ROOT);
+
 const WIDGETS = {
   linfit: () => import("./linfit/linfit.js"),
   classifier: () => import("./classifier/classifier.js"),
