@@ -77,7 +77,8 @@ def browser():
 
 
 class Watch:
-    """What a page did: requests (URL list), off-site requests, console errors."""
+    """What a page did: requests (URL list), off-site requests, console errors; also what
+    the site's service worker fetched and logged for it (off-site checks cover both)."""
 
     def __init__(self, page):
         self.page = page
@@ -89,6 +90,11 @@ class Watch:
         page.on("requestfailed", lambda r: self.failed.append(f"{r.url} {r.failure}"))
         page.on("console", self._console)
         page.on("pageerror", lambda e: self.console_errors.append(f"pageerror: {e}"))
+        # The site's service worker fetches on its own (precache, runtimes): the page does not
+        # see those requests or the worker's console, its context does (Chromium).
+        self.worker_requests: list[str] = []  # kept apart: `requests` stays what the page asked for
+        page.context.on("request", lambda r: r.service_worker and self.worker_requests.append(r.url))
+        page.context.on("console", lambda m: m.page is None and self._console(m))
 
     def _console(self, msg):
         if msg.type == "error":
@@ -99,7 +105,7 @@ class Watch:
 
     def offsite(self) -> list[str]:
         bad = []
-        for url in self.requests:
+        for url in self.requests + self.worker_requests:
             parts = urlsplit(url)
             if parts.scheme in ("data", "blob", "about"):
                 continue
