@@ -122,12 +122,13 @@ def start_server(root: Path) -> tuple[SiteServer, http.server.ThreadingHTTPServe
     return site, httpd
 
 
-def build_site(dest: Path, site_url: str = f"http://127.0.0.1{SUBPATH}") -> Path:
+def build_site(dest: Path, site_url: str = f"http://127.0.0.1{SUBPATH}", env: dict | None = None) -> Path:
     """`mkdocs build --strict` into dest; raises with mkdocs' output on failure.
 
     site_url should be where the site will be served: Material's instant
-    navigation only intercepts links listed in sitemap.xml under that URL."""
-    env = dict(os.environ, SITE_URL=site_url, NO_MKDOCS_2_WARNING="1")
+    navigation only intercepts links listed in sitemap.xml under that URL.
+    env: extra variables mkdocs.yml reads (e.g. REPO_URL)."""
+    env = dict(os.environ, **(env or {}), SITE_URL=site_url, NO_MKDOCS_2_WARNING="1")
     proc = subprocess.run(
         [str(ROOT / ".venv" / "bin" / "mkdocs") if (ROOT / ".venv/bin/mkdocs").exists() else "mkdocs",
          "build", "--strict", "--site-dir", str(dest)],

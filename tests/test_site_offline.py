@@ -1,0 +1,261 @@
+"""The site once loaded keeps working offline (service worker), in real Chromium, from
+the sub-path /lesson2/: every page by direct navigation and by instant navigation,
+its figures and widgets, search, a widget's runtime after one use online, and a
+rebuild that replaces the cache.
+
+Offline is Playwright's context.set_offline(True): the page and its service worker
+both lose the network, as in a classroom whose Wi-Fi drops."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.conftest import Watch
+from tests.support import ROOT, build_site, start_server
+
+pytestmark = pytest.mark.browser
+
+STATE = "document.documentElement.dataset.offline"
+ARTICLE = ".md-content article"  # search results are <article>s too
+HEAVY = re.compile(r"^assets/vendor/|\.(onnx|wasm)$|python_stdlib\.zip$")
+# mount.js: widget name -> module, imported only when a page has one.
+WIDGET_MODULES = dict(re.findall(r'(\w+): \(\) => import\("\./([^"]+)"\)', (ROOT / "site_widgets/mount.js").read_text()))
+
+
+def manifest(site_root):
+    return json.loads((site_root / "assets/offline/precache.json").read_text())
+
+
+def page_urls(site) -> list[str]:
+    locs = re.findall(r"<loc>([^<]+)</loc>", (site.root / "sitemap.xml").read_text())
+    assert locs, "sitemap.xml lists no page"
+    return [site.url + loc.split("/lesson2/", 1)[1] for loc in locs]
+
+
+def wait_saved(page):
+    """Wait until register.js reports the site saved (after the load event), and check it is."""
+    page.wait_for_function(f"['ready', 'partial', 'failed', 'unavailable'].includes({STATE})", timeout=60000)
+    assert page.evaluate(STATE) == "ready"
+
+
+def cache_urls(page, name_part: str) -> list[str]:
+    return page.evaluate("""async (part) => {
+        const names = (await caches.keys()).filter((n) => n.includes(part));
+        const urls = [];
+        for (const n of names) for (const r of await (await caches.open(n)).keys()) urls.push(r.url);
+        return urls; }""", name_part)
+
+
+def wait_until(page, js: str, arg=None, timeout: float = 30):
+    """Poll an async page function until it returns true (wait_for_function does not await promises)."""
+    end = time.monotonic() + timeout
+    while not page.evaluate(js, arg):
+        assert time.monotonic() < end, f"timed out waiting for {js}"
+        time.sleep(0.2)
+
+
+def open_controlled(page, url):
+    """Open the home page, let the worker save the site, then open `url`: a page loaded
+    after the worker is active is controlled by it (it does not claim the first one)."""
+    page.goto(url.split("/lesson2/")[0] + "/lesson2/")
+    wait_saved(page)
+    assert page.evaluate("navigator.serviceWorker.controller") is None
+    page.goto(url)
+    assert page.evaluate("navigator.serviceWorker.controller !== null")
+
+
+def check_page(page, site, url):
+    """The page shows its article, its images decoded, and its widgets mounted."""
+    expect(page.locator(ARTICLE + " h1").first).to_be_visible()
+    page.wait_for_function("[...document.querySelectorAll('.md-content article img')].every((i) => i.complete)")
+    broken = page.evaluate("[...document.querySelectorAll('.md-content article img')].filter((i) => !i.naturalWidth).map((i) => i.src)")
+    assert broken == [], f"{url}: images that did not load offline: {broken}"
+    widgets = page.locator("[data-widget]")
+    for i in range(widgets.count()):
+        w = widgets.nth(i)
+        name = w.get_attribute("data-widget")
+        if not (site.root / "assets/widgets" / WIDGET_MODULES.get(name, "-")).is_file():
+            continue  # module still being written: nothing to mount yet
+        page.wait_for_function("(el) => ['yes', 'error'].includes(el.dataset.mounted)", arg=w.element_handle(),
+                               timeout=15000)
+        assert w.get_attribute("data-mounted") == "yes", f"{url}: widget {name} did not mount offline"
+
+
+def test_manifest_lists_the_built_files_with_their_hashes(built_site):
+    m = manifest(built_site)
+    assert (built_site / "sw.js").is_file()
+    assert json.dumps(m, separators=(",", ":")) in (built_site / "sw.js").read_text()
+    precache, runtime = dict(m["precache"]), dict(m["runtime"])
+    for path, rev in [*precache.items(), *runtime.items()]:
+        file = built_site / (path + "index.html" if path == "" or path.endswith("/") else path)
+        assert hashlib.sha256(file.read_bytes()).hexdigest()[:16] == rev, path
+    pages = {p.relative_to(built_site).as_posix() for p in built_site.rglob("*.html")}
+    assert {(p[: -len("index.html")] if p.endswith("index.html") else p) for p in pages} <= set(precache)
+    for needed in ["sitemap.xml", "search/search_index.json", "assets/widgets/mount.js", "assets/models/bears.json",
+                   "assets/reports/index.json", "assets/sgd/fit.gif"]:
+        assert needed in precache, needed
+    for pattern in [r"^assets/javascripts/bundle\.\w+\.min\.js$", r"^assets/javascripts/workers/search\.\w+\.min\.js$",
+                    r"^assets/stylesheets/main\.\w+\.min\.css$"]:
+        assert any(re.search(pattern, p) for p in precache), pattern
+    assert [p for p in precache if HEAVY.search(p)] == [], "heavy runtimes must not be fetched ahead"
+    heavy_built = {p.relative_to(built_site).as_posix() for p in built_site.rglob("*")
+                   if p.is_file() and HEAVY.search(p.relative_to(built_site).as_posix())}
+    assert set(runtime) == heavy_built
+    assert m["precache_bytes"] == sum((built_site / (p + "index.html" if p == "" or p.endswith("/") else p)).stat().st_size
+                                      for p in precache)
+
+
+def test_every_page_search_and_figures_work_offline(watched, site):
+    page = watched.page
+    urls = page_urls(site)
+    open_controlled(page, site.url)
+    m = manifest(site.root)
+    saved = cache_urls(page, f"precache:{m['version']}")
+    assert sorted(saved) == sorted(site.url + p for p, _ in m["precache"])
+    page.context.set_offline(True)
+
+    # Direct navigation (a reload, a typed address, a bookmark).
+    for url in urls:
+        page.goto(url)
+        check_page(page, site, url)
+
+    # Instant navigation: Material fetches the next page and swaps it in, without a reload.
+    page.goto(site.url)
+    page.evaluate("window.__sameDocument = true")
+    seen = [page.url]
+    while page.locator("a.md-footer__link--next").count():
+        before = page.url
+        page.locator("a.md-footer__link--next").click()
+        page.wait_for_function("(prev) => location.href !== prev && "  # swapped in: Material updates the head too
+                               "document.querySelector('link[rel=canonical]').href === location.href.split('#')[0]", arg=before)
+        seen.append(page.url.split("#")[0])  # navigation.tracking adds the section in view
+        check_page(page, site, seen[-1])
+    assert page.evaluate("window.__sameDocument === true"), "a page was reloaded instead of swapped in"
+    assert sorted(seen) == sorted(urls)
+
+    # Search, from the saved index, in Material's search worker.
+    page.goto(site.url + "glossary/")
+    page.evaluate("window.__sameDocument = true")
+    page.locator(".md-search__input").click()
+    expect(page.locator("#__search")).to_be_checked()
+    page.locator(".md-search__input").press_sequentially("gradient", delay=30)
+    results = page.locator(".md-search-result__item")
+    expect(results.first).to_be_visible(timeout=15000)
+    assert "gradient" in results.first.inner_text().lower()
+    results.first.locator("a").first.click()
+    expect(page.locator(ARTICLE + " h1").first).to_be_visible()
+    assert page.evaluate("window.__sameDocument === true")
+
+    # A query and a fragment still find the saved page.
+    sgd = site.url + "sgd/"
+    anchor = page.evaluate("async (u) => { const d = new DOMParser().parseFromString(await (await fetch(u)).text(), "
+                           "'text/html'); return d.querySelector('.md-content article h2[id]').id; }", sgd)
+    page.goto(f"{sgd}?h=loss#{anchor}")
+    check_page(page, site, page.url)
+    assert page.evaluate("location.hash") == f"#{anchor}"
+
+    # Not part of the site and no network: a clear offline page, with a way back.
+    watched.allow_console_error(r"status of 503 \(Offline\)")
+    page.goto(site.url + "not-a-page/")
+    expect(page.locator("h1")).to_have_text("You are offline")
+    page.get_by_role("link", name=m["pages"][0][1], exact=True).click()
+    expect(page.locator(ARTICLE + " h1").first).to_be_visible()
+    page.context.set_offline(False)
+
+    heavy = [u for u in watched.requests + watched.worker_requests if HEAVY.search(u.split("/lesson2/", 1)[-1])]
+    assert heavy == [], f"runtimes fetched though no widget was used: {heavy}"
+
+
+def test_python_still_starts_offline_after_one_use_online(watched, site):
+    page = watched.page
+    w = '[data-widget="linfit"]'
+    open_controlled(page, site.url + "sgd/")
+    expect(page.locator(w)).to_have_attribute("data-mounted", "yes", timeout=15000)
+    page.click(".linfit-play")
+    expect(page.locator(w)).to_have_attribute("data-python", "ready", timeout=60000)
+    files = [p for p, _ in manifest(site.root)["runtime"] if p.startswith("assets/vendor/pyodide/")]
+    wait_until(page, """async (files) => {
+        const keys = (await (await caches.open((await caches.keys()).find((n) => n.endsWith(':runtime')))).keys())
+            .map((r) => r.url);
+        return files.every((f) => keys.some((k) => k.includes(f + '?rev='))); }""", files)
+
+    page.context.set_offline(True)
+    n = len(site.hits)
+    page.reload()
+    expect(page.locator(w)).to_have_attribute("data-mounted", "yes", timeout=15000)
+    page.click(".linfit-play")
+    expect(page.locator(w)).to_have_attribute("data-python", "ready", timeout=60000)
+    expect(page.locator(w)).to_have_attribute("data-source", "python", timeout=60000)
+    # The browser's own update check of sw.js (after a navigation) escapes DevTools' offline
+    # emulation; everything the page and its worker fetch must not reach the server.
+    assert [h.path for h in site.hits[n:] if not h.path.endswith("/sw.js")] == [], "fetched while offline"
+    page.context.set_offline(False)
+
+
+@pytest.mark.data
+def test_classifier_still_works_offline_after_one_use_online(watched, site, bears_dir):
+    """The kept model passes the classifier's SHA-256 check when it comes from the cache."""
+    photo = sorted((bears_dir / "grizzly").glob("*.jpg"))[0]
+    page = watched.page
+    open_controlled(page, site.url + "production/")
+    picker = page.locator('[data-widget="classifier"] input[type=file]').first
+    picker.set_input_files(str(photo))
+    page.wait_for_function("document.querySelector('.clf').dataset.runs === '1'", timeout=60000)
+    assert page.get_attribute(".clf", "data-phase") == "done"
+    top = page.get_attribute(".clf", "data-top")
+    model = json.loads((site.root / "assets/models/bears.json").read_text())
+    wanted = ["ort.wasm.min.mjs", "ort-wasm-simd-threaded.wasm", model["variants"][model["default"]]["model"]]
+    wait_until(page, """async (files) => {
+        const name = (await caches.keys()).find((n) => n.endsWith(':runtime'));
+        const keys = (await (await caches.open(name)).keys()).map((r) => r.url);
+        return files.every((f) => keys.some((k) => k.includes('/' + f + '?rev='))); }""", wanted)
+
+    page.context.set_offline(True)
+    page.reload()
+    expect(page.locator('[data-widget="classifier"]')).to_have_attribute("data-mounted", "yes", timeout=15000)
+    page.locator('[data-widget="classifier"] input[type=file]').first.set_input_files(str(photo))
+    page.wait_for_function("document.querySelector('.clf').dataset.runs === '1'", timeout=60000)
+    assert page.get_attribute(".clf", "data-phase") == "done"
+    assert page.get_attribute(".clf", "data-top") == top
+    page.context.set_offline(False)
+
+
+def test_a_rebuild_brings_a_new_cache_and_the_new_content(browser, tmp_path):
+    """Build twice (the second with a repository link in the header), serve the first,
+    then swap the files on the server as a deploy does."""
+    server, httpd = start_server(tmp_path / "a")
+    old_root = build_site(tmp_path / "a", site_url=server.url)
+    new_root = build_site(tmp_path / "b", site_url=server.url, env={"REPO_URL": "https://example.org/bears/lesson2"})
+    old, new = manifest(old_root)["version"], manifest(new_root)["version"]
+    assert old != new
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    watch = Watch(context.new_page())
+    page = watch.page
+    try:
+        open_controlled(page, server.url)
+        assert page.locator(".md-source").count() == 0
+        assert any(f"precache:{old}" in n for n in page.evaluate("caches.keys()"))
+
+        server.root = new_root  # the deploy
+        page.reload()  # online: the page comes from the network, new at once
+        expect(page.locator(".md-source").first).to_be_attached()
+        wait_until(page, """async ([o, n]) => { const k = await caches.keys();
+            return k.some((x) => x.endsWith(':' + n)) && !k.some((x) => x.endsWith(':' + o)); }""", [old, new], 60)
+
+        context.set_offline(True)
+        page.reload()
+        expect(page.locator(".md-source").first).to_be_attached()
+        page.goto(server.url + "sgd/")
+        expect(page.locator(".md-source").first).to_be_attached()
+        context.set_offline(False)
+    finally:
+        context.close()
+        httpd.shutdown()
+    assert watch.offsite() == [], watch.offsite()
+    assert watch.unexpected_errors() == [], watch.unexpected_errors()
