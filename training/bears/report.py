@@ -1,15 +1,18 @@
 """Every run's report folder: JSON for the site's widgets and PNG figures for people.
 
 Files a run may write (all optional except report.json):
-  report.json      config, data counts, skipped images, per-stage wall time, metrics,
-                   per-batch (loss, lr, momentum) and per-epoch history, interpretation
+  report.json      config, data counts (all, training, validation), skipped images, per-stage
+                   wall time, metrics, per-batch (loss, lr, momentum) and per-epoch history,
+                   interpretation (confusion matrix, per-class recall/precision, most confused)
   lr_find.json/png the learning-rate finder's curve and suggestion
   schedule.png     lr (every layer group) and momentum as training ran
   losses.png       train loss per batch, train/valid loss per epoch, error rate per epoch
   confusion.png    confusion matrix
-  top_losses.json  the worst predictions (file, true label, prediction, probability, loss)
+  top_losses.json  every validation prediction, worst first (file, label, pred, prob_pred,
+                   prob_label, loss, probs = every label's probability)
   top_losses.png   thumbnails of those photos: local only, never copied into docs/
                    (the photos' licences do not allow republishing them)
+  data_size.json/png  the data-size sweep (data_size.py), in its own folder
 JSON is strict: NaN/inf (a diverged run) are written as null, floats rounded to 6 digits.
 """
 
@@ -29,8 +32,8 @@ import numpy as np  # noqa: E402
 
 DPI = 100  # small PNGs for the site
 # What may be copied into docs/assets/reports/<run>/: no figure that shows the photos.
-PUBLISHABLE = ("report.json", "lr_find.json", "lr_find_unfrozen.json", "top_losses.json", "lr_find.png", "lr_find_unfrozen.png", "schedule.png",
-               "losses.png", "confusion.png")
+PUBLISHABLE = ("report.json", "lr_find.json", "lr_find_unfrozen.json", "top_losses.json", "lr_find.png",
+               "lr_find_unfrozen.png", "schedule.png", "losses.png", "confusion.png", "data_size.json", "data_size.png")
 
 
 def clean_json(x):
@@ -55,7 +58,7 @@ def write_json(path: str | Path, obj) -> Path:
     return path
 
 
-def _save(fig, path: Path) -> Path:
+def save_figure(fig, path: Path) -> Path:
     fig.tight_layout()
     fig.savefig(path, dpi=DPI)
     plt.close(fig)
@@ -82,7 +85,7 @@ def plot_lr_find(res: dict, path: str | Path) -> Path:
     ax.set_ylim(max(0, lo - 0.1 * (hi - lo)), hi + 0.6 * (hi - lo) + 1e-3)
     ax.legend(fontsize=8)
     ax.set_title("learning-rate finder", fontsize=10)
-    return _save(fig, Path(path))
+    return save_figure(fig, Path(path))
 
 
 def plot_schedule(batches: list[dict], path: str | Path) -> Path:
@@ -102,7 +105,7 @@ def plot_schedule(batches: list[dict], path: str | Path) -> Path:
         axes[1, j].plot(steps, [b["mom"] for b in bs], color="C2")
         axes[1, j].set_title(f"{st}: momentum (Adam beta1)", fontsize=9)
         axes[1, j].set_xlabel("batch")
-    return _save(fig, Path(path))
+    return save_figure(fig, Path(path))
 
 
 def plot_losses(batches: list[dict], epochs: list[dict], path: str | Path) -> Path:
@@ -133,7 +136,7 @@ def plot_losses(batches: list[dict], epochs: list[dict], path: str | Path) -> Pa
     b.set_ylabel("valid error rate")
     errs = [e for e in _finite([e["error_rate"] for e in epochs]) if not math.isnan(e)]
     b.set_ylim(0, (max(errs) if errs else 1) * 1.15 + 1e-3)
-    return _save(fig, Path(path))
+    return save_figure(fig, Path(path))
 
 
 def plot_confusion(cm: list[list[int]], classes: list[str], path: str | Path, title: str = "") -> Path:
@@ -149,7 +152,7 @@ def plot_confusion(cm: list[list[int]], classes: list[str], path: str | Path, ti
     ax.set_xlabel("predicted")
     ax.set_ylabel("actual")
     ax.set_title(title or "confusion matrix", fontsize=10)
-    return _save(fig, Path(path))
+    return save_figure(fig, Path(path))
 
 
 def plot_top_losses(top: list[dict], path: str | Path, n: int = 12) -> Path:
@@ -171,7 +174,7 @@ def plot_top_losses(top: list[dict], path: str | Path, n: int = 12) -> Path:
             pass
         ax.set_title(f"{t['pred']}/{t['label']}\nloss {t['loss']:.2f} p {t['prob_pred']:.2f}", fontsize=7)
     fig.suptitle("top losses: predicted/actual", fontsize=9)
-    return _save(fig, Path(path))
+    return save_figure(fig, Path(path))
 
 
 def replot(run_dir: str | Path) -> None:

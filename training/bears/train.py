@@ -3,6 +3,9 @@
     python -m training.bears train                       # the default run -> runs/default/
     python -m training.bears train --data runs/default/interpret_all/cleaned.csv --out runs/cleaned
     python -m training.bears train --fast --out /tmp/x   # seconds: a few photos at 128 px
+    python -m training.bears train --size 128 --out runs/small
+    python -m training.bears train --init runs/small/model.pt --head_epochs 0 --epochs 1 --out runs/large
+                                                         # progressive resizing: continue the 128 px model at 224
 
 Stage 1, "frozen": the pretrained body's activations for every photo are computed once
 (and cached under runs/cache/), then only the new head is trained on them: this is the
@@ -14,8 +17,12 @@ get lrs spaced geometrically from lr_lo (first layers) to lr_hi (head). BatchNor
 keep their ImageNet statistics meanwhile (--no-freeze_bn to let them follow the batches).
 Both stages use torch.optim.lr_scheduler.OneCycleLR with AdamW.
 
+--init starts from a trained checkpoint instead of ImageNet weights and a new head
+(same architecture and labels): progressive resizing, or fine-tuning on cleaned data.
+Its body has moved away from ImageNet, so its activations are cached under their own key.
+
 Writes <out>/model.pt (training/bears/checkpoint.py's format) and the report folder
-<out>/ (see report.py).
+<out>/ (see report.py); top_losses.json lists every validation image, worst first.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ import dataclasses
 import hashlib
 import json
 import math
+import random
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,13 +44,16 @@ from torch.utils.data import DataLoader, TensorDataset
 from tqdm import tqdm
 
 from training.bears import report as rep
-from training.bears.checkpoint import save_checkpoint
+from training.bears.checkpoint import load_checkpoint, save_checkpoint
 from training.bears.config import DEFAULT_BEARS, RUNS, opt
 from training.bears.data import ImageDataset, Items, limit_per_label, load_items, oversampler, split, verify
 from training.bears.images import eval_transform, train_transform
 from training.bears.interpret import interpretation, predict
 from training.bears.model import ARCHS, build_model, default_preprocess, layer_groups, set_body_trainable
 from training.bears.schedule import discriminative_lrs
+
+
+THUMBNAILS = 16  # photos in top_losses.png
 
 
 @dataclass
@@ -56,6 +67,13 @@ class TrainConfig:
     seed: int = opt(42, "seed for the split, the head's init and the batch order: same seed, same run")
     per_label: int = opt(0, "use at most this many photos per label (0 = all); for quick experiments")
     train_per_label: int = opt(0, "train on at most this many per label, validate on the whole split (0 = all)")
+    train_limit: str = opt("", "LABEL=N[,LABEL=N...]: train on at most N photos of LABEL, validate on the whole "
+                           "split (e.g. grizzly=10 makes grizzly a rare class; '' = no limit)")
+    sample_seed: int | None = opt(None, "seed for which training photos --train_per_label/--train_limit keep "
+                                  "(default: --seed); another value draws another subset, the split stays the same")
+    init: str | None = opt(None, "start from this trained checkpoint (model.pt) instead of ImageNet weights and a new "
+                           "head, e.g. a 128 px run to continue at 224 (progressive resizing) or a model to fine-tune "
+                           "on cleaned data; needs the same arch and labels")
     bs: int = opt(32, "batch size: 32 fits a CPU's cache well and gives ~18 steps an epoch on 560 photos")
     head_epochs: int = opt(4, "epochs of stage 1 (head only, on precomputed activations)")
     head_lr: float = opt(3e-3, "max_lr of stage 1's one cycle (what lr-find suggests for the head, see the report)")
@@ -70,8 +88,9 @@ class TrainConfig:
     augment: bool = opt(True, "random crops, flips, rotations and lighting in stage 2 (off: the same pixels every epoch)")
     oversample: bool = opt(False, "draw every label equally often in training (for imbalanced data)")
     precompute: bool = opt(True, "stage 1 on cached body activations (seconds) instead of running the body")
-    top_losses: int = opt(20, "how many of the worst validation predictions the report lists")
-    thumbnails: bool = opt(True, "draw top_losses.png with the photos (local only, never published)")
+    top_losses: int = opt(0, "rows in top_losses.json: 0 = every validation image, worst first (the site's "
+                          "confusion matrix lists the photos behind each cell); N = only the N worst")
+    thumbnails: bool = opt(True, f"draw top_losses.png with the {THUMBNAILS} worst photos (local only, never published)")
     cache: str = opt(str(RUNS / "cache"), "folder for cached body activations ('' = no cache)")
     progress: bool = opt(True, "progress bars")
     threads: int = opt(0, "torch CPU threads (0 = torch's default, one per core)")
@@ -218,8 +237,24 @@ def relative(f: Path, data: str) -> str:
         return str(f)
 
 
+def parse_limits(spec: str, classes: list[str]) -> dict[str, int]:
+    """'grizzly=10,black=50' -> {'grizzly': 10, 'black': 50}, checked against the labels."""
+    limits = {}
+    for part in filter(None, (p.strip() for p in spec.split(","))):
+        lab, eq, n = part.partition("=")
+        if not eq or not n.strip().isdigit() or int(n) < 1:
+            raise ValueError(f"--train_limit: expected LABEL=N with N >= 1, got {part!r}")
+        if lab.strip() not in classes:
+            raise ValueError(f"--train_limit: no label {lab.strip()!r} (labels: {', '.join(classes)})")
+        limits[lab.strip()] = int(n)
+    return limits
+
+
 def prepare_items(cfg: TrainConfig) -> tuple[Items, list[int], list[int]]:
-    """Load, (optionally) subsample, verify (broken images reported and dropped), split."""
+    """Load, (optionally) subsample, verify (broken images reported and dropped), split.
+
+    --train_per_label and --train_limit shrink the training split only: the validation
+    split is the one the full data set gives, so runs on less data are comparable."""
     items = load_items(cfg.data, cfg.csv_root)
     if cfg.per_label:
         items = limit_per_label(items, cfg.per_label, cfg.seed)
@@ -227,11 +262,41 @@ def prepare_items(cfg: TrainConfig) -> tuple[Items, list[int], list[int]]:
     for s in items.skipped:
         log(f"skipped {s['file']}: {s['reason']}")
     tr_idx, va_idx = split(items, cfg.valid_pct, cfg.seed)
+    seed = cfg.seed if cfg.sample_seed is None else cfg.sample_seed
     if cfg.train_per_label:  # a smaller training set, the same validation set
-        tr_items = limit_per_label(items.subset(tr_idx), cfg.train_per_label, cfg.seed)
+        tr_items = limit_per_label(items.subset(tr_idx), cfg.train_per_label, seed)
         keep = set(map(str, tr_items.files))
         tr_idx = [i for i in tr_idx if str(items.files[i]) in keep]
+    limits = parse_limits(cfg.train_limit, items.classes)
+    if limits:  # fewer training photos of some labels (e.g. one rare class), the same validation set
+        rng, keep = random.Random(seed), []
+        for lab in items.classes:
+            idx = [i for i in tr_idx if items.labels[i] == lab]
+            keep += rng.sample(idx, limits[lab]) if limits.get(lab, len(idx)) < len(idx) else idx
+        tr_idx = sorted(keep)
     return items, tr_idx, va_idx
+
+
+def weights_digest(module: nn.Module) -> str:
+    """A short hash of a module's weights (names, shapes, values)."""
+    h = hashlib.sha1()
+    for k, v in module.state_dict().items():
+        h.update(k.encode())
+        h.update(v.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()[:16]
+
+
+def initial_model(cfg: TrainConfig, classes: list[str]) -> tuple[nn.Module, dict | None]:
+    """ImageNet body + new head, or (--init) a trained checkpoint's model; -> (model, init info)."""
+    if not cfg.init:
+        return build_model(cfg.arch, len(classes)), None
+    model, meta = load_checkpoint(cfg.init)
+    if meta["arch"] != cfg.arch:
+        raise ValueError(f"--init {cfg.init} is a {meta['arch']} model, not {cfg.arch} (pass --arch {meta['arch']})")
+    if meta["labels"] != classes:
+        raise ValueError(f"--init {cfg.init} has labels {meta['labels']}, the data has {classes}")
+    return model, {"checkpoint": str(cfg.init), "preprocess": meta["preprocess"], "metrics": meta["metrics"],
+                   "body_sha1": weights_digest(model.body)}
 
 
 def train(cfg: TrainConfig) -> dict:
@@ -251,10 +316,12 @@ def train(cfg: TrainConfig) -> dict:
         classes = items.classes
         y = torch.tensor([classes.index(lab) for lab in items.labels])
     log(f"{len(items)} images ({', '.join(f'{k} {v}' for k, v in items.counts().items())}), "
-        f"{len(items.skipped)} skipped; train {len(tr_idx)}, valid {len(va_idx)}")
+        f"{len(items.skipped)} skipped; train {len(tr_idx)} ({', '.join(f'{k} {v}' for k, v in train_items.counts().items())}), "
+        f"valid {len(va_idx)}")
 
     pre = preprocess_for(cfg)
-    model = build_model(cfg.arch, len(classes))
+    model, init = initial_model(cfg, classes)
+    model.train()
     model.head[0].p = cfg.head_dropout
     model.body.to(memory_format=torch.channels_last)
     history: dict = {"batches": [], "epochs": []}
@@ -271,7 +338,9 @@ def train(cfg: TrainConfig) -> dict:
         set_body_trainable(model, False)
         if cfg.precompute:
             with timed(timings, "features"):
-                feats = body_features(model.body, items, pre, key=cfg.arch, cache_dir=Path(cfg.cache) if cfg.cache else None,
+                # a body from --init is not ImageNet's: its activations get their own cache entry
+                key = cfg.arch if init is None else f"{cfg.arch}:{init['body_sha1']}"
+                feats = body_features(model.body, items, pre, key=key, cache_dir=Path(cfg.cache) if cfg.cache else None,
                                       progress=cfg.progress)
             train_dl = loader(TensorDataset(feats[tr_idx], y[tr_idx]), y[tr_idx].tolist())
             valid_dl = DataLoader(TensorDataset(feats[va_idx], y[va_idx]), batch_size=256)
@@ -320,8 +389,9 @@ def train(cfg: TrainConfig) -> dict:
     report = {
         "kind": "train", "config": config, "labels": classes, "preprocess": pre,
         "data": {"source": str(cfg.data), "counts": items.counts(), "train": len(tr_idx), "valid": len(va_idx),
+                 "train_counts": train_items.counts(), "valid_counts": valid_items.counts(),
                  "skipped": [{**s, "file": relative(Path(s["file"]), cfg.data)} for s in items.skipped]},
-        "metrics": metrics, "timings": timings, "history": history,
+        "init": init, "metrics": metrics, "timings": timings, "history": history,
         "interpretation": {k: v for k, v in interp.items() if k != "top_losses"},
         "torch": torch.__version__, "threads": torch.get_num_threads(),
     }
@@ -345,4 +415,5 @@ def write_report(out: Path, report: dict, top: list[dict], valid_items: Items, c
                        f"valid: {it['n_wrong']}/{it['n']} wrong")
     if cfg.thumbnails and top:
         base = Path(cfg.data) if Path(cfg.data).is_dir() else Path(cfg.data).parent
-        rep.plot_top_losses([{**t, "file": str(base / t["file"])} for t in top], out / "top_losses.png")
+        rep.plot_top_losses([{**t, "file": str(base / t["file"])} for t in top[:THUMBNAILS]], out / "top_losses.png",
+                            n=THUMBNAILS)
