@@ -7,6 +7,7 @@ Commands (each has --help listing every option with its default and the reason f
   interpret  confusion matrix, most confused, top losses for the valid split or all images
   clean      review the top losses: keep / delete / relabel -> cleaned.csv for `train --data`
   reports    regenerate every report committed under docs/assets/reports/ (see experiments.py)
+  augment-figure  the training transform on drawn pictures -> docs/assets/augment/ (no photos)
 
 The default pipeline on ../shared/data/bears:
   python -m training.bears lr-find && python -m training.bears train
@@ -22,7 +23,7 @@ from training.bears.config import add_options, from_args
 
 
 def _commands():
-    from training.bears import clean, download, experiments, interpret, lr_finder, train
+    from training.bears import augment_figure, clean, download, experiments, interpret, lr_finder, train
 
     return {
         "download": (download.DownloadConfig, download.download, download.__doc__),
@@ -31,6 +32,7 @@ def _commands():
         "interpret": (interpret.InterpretConfig, interpret.run_interpret, interpret.__doc__),
         "clean": (clean.CleanConfig, clean.clean, clean.__doc__),
         "reports": (experiments.ReportsConfig, experiments.run_reports, experiments.__doc__),
+        "augment-figure": (augment_figure.AugmentConfig, augment_figure.augment_figure, augment_figure.__doc__),
     }
 
 

@@ -17,6 +17,20 @@ publishable files copied to docs/assets/reports/<name>/, plus an index.json):
 - too_many_epochs: overfitting needs a model that can memorise, so this one fine-tunes the
   whole network, on purpose in the setting where that happens fastest: 10 photos per label,
   no augmentation, no dropout or weight decay, 20 epochs. The validation set is the full one.
+- unbalanced / unbalanced_oversampled: grizzly made rare in the training split only
+  (RARE_N photos; the other labels and the validation set untouched), the head alone on
+  cached activations, without and with oversampling. Per-class recall is in every report's
+  interpretation.per_class and in index.json.
+- progressive_resizing: 128 px first, then the same model continued at 224 px (progressive.py);
+  its index entry compares error rate and training time with the default run's.
+
+Not runs, so not in index.json (whose entries are single runs with report.json and history):
+- data_size: error rate against training photos per label, validation set fixed (data_size.py)
+  -> docs/assets/reports/data_size/data_size.json (+ .png), "kind": "data_size".
+- augment: the training transform on drawn pictures (augment_figure.py) -> docs/assets/augment/.
+
+Every validation prediction is published: each run's top_losses.json lists all its
+validation photos (file, label, pred, prob_pred, prob_label, loss, probs), worst first.
 """
 
 from __future__ import annotations
@@ -28,10 +42,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from training.bears import report as rep
+from training.bears.augment_figure import AugmentConfig, augment_figure
 from training.bears.config import DEFAULT_BEARS, ROOT, RUNS, opt
+from training.bears.data_size import plot_data_size, run_data_size
+from training.bears.progressive import LARGE, SMALL, compare, load_report, run_progressive
 from training.bears.train import TrainConfig, train
 
 DEST = ROOT / "docs" / "assets" / "reports"
+DEST_AUGMENT = ROOT / "docs" / "assets" / "augment"
+RARE, RARE_N = "grizzly", 10
 
 # name -> (what the run shows, TrainConfig overrides)
 RUNS_WRONG = {
@@ -50,7 +69,23 @@ RUNS_WRONG = {
                         dict(train_per_label=10, augment=False, bs=8, head_epochs=4, epochs=20,
                              lr_lo=1e-4, lr_hi=1e-3, head_dropout=0.0, wd=0.0)),
 }
-NAMES = ["default", *RUNS_WRONG]
+RUNS_DATA = {
+    "unbalanced": (f"Unbalanced training data: {RARE} limited to {RARE_N} training photos, the other labels and the "
+                   "validation set unchanged; the head alone on cached activations (4 epochs, max_lr=0.003), "
+                   "nothing done about the imbalance.",
+                   dict(train_limit=f"{RARE}={RARE_N}", head_epochs=4, epochs=0)),
+    "unbalanced_oversampled": (f"The same unbalanced training data ({RARE} limited to {RARE_N} training photos), "
+                               "oversampled: every label drawn equally often in each epoch (the rare photos repeat); "
+                               "the head alone on cached activations (4 epochs, max_lr=0.003).",
+                               dict(train_limit=f"{RARE}={RARE_N}", oversample=True, head_epochs=4, epochs=0)),
+}
+SINGLE = {**RUNS_WRONG, **RUNS_DATA}  # one train() each
+PROGRESSIVE = (f"Progressive resizing: the default schedule at {SMALL['size']} px (4 head epochs on cached "
+               f"{SMALL['size']} px activations, then 2 unfrozen), then the same model continued at "
+               f"{LARGE['size']} px for {LARGE['epochs']} unfrozen epoch (train --init, no new head), and judged at "
+               f"{LARGE['size']} px like the default run.")
+NAMES = ["default", *SINGLE, "progressive_resizing", "data_size", "augment"]
+NOT_INDEXED = ("data_size", "augment")
 
 
 @dataclass
@@ -58,16 +93,21 @@ class ReportsConfig:
     only: list[str] = field(default_factory=list, metadata={"help": f"run only these ({', '.join(NAMES)})"})
     data: str = opt(DEFAULT_BEARS, "the photos")
     dest: str = opt(str(DEST), "where the publishable copies go")
+    augment_dest: str = opt(str(DEST_AUGMENT), "where the augmentation figure goes")
     runs: str = opt(str(RUNS), "work folder: runs go to <runs>/default and <runs>/reports/<name>, the cache to <runs>/cache")
     reuse_default: bool = opt(False, "do not retrain the default run: publish runs/default as it is")
     publish_only: bool = opt(False, "retrain nothing: redraw the figures of the existing run folders and publish them")
     progress: bool = opt(True, "progress bars")
 
 
-def annotate(run_dir: Path, name: str, what: str, overrides: dict) -> dict:
+def annotate(run_dir: Path, name: str, what: str, overrides: dict, **extra) -> dict:
     path = run_dir / "report.json"
     r = json.loads(path.read_text())
-    r["experiment"] = {"name": name, "what": what, "overrides": overrides}
+    if "train_limit" in overrides:  # say what the limited training set ended up as
+        tc, vc = r["data"]["train_counts"], r["data"]["valid_counts"]
+        what += (f" Training photos: {', '.join(f'{k} {v}' for k, v in tc.items())}; validation: "
+                 f"{', '.join(f'{k} {v}' for k, v in vc.items())}.")
+    r["experiment"] = {"name": name, "what": what, "overrides": overrides, **extra}
     rep.write_json(path, r)
     return r
 
@@ -97,6 +137,31 @@ def run_default(cfg: ReportsConfig) -> dict:
                     f"lr=slice({d.lr_lo:g}, {d.lr_hi:g}).", {})
 
 
+def run_progressive_resizing(cfg: ReportsConfig, run_dir: Path) -> dict:
+    if not cfg.publish_only:
+        run_progressive(TrainConfig(data=cfg.data, out=str(run_dir), progress=cfg.progress,
+                                    cache=str(Path(cfg.runs) / "cache"), thumbnails=False))
+    default = load_report(Path(cfg.runs) / "default" / "report.json") or load_report(Path(cfg.dest) / "default" / "report.json")
+    r = json.loads((run_dir / "report.json").read_text())
+    return annotate(run_dir, "progressive_resizing", PROGRESSIVE, {"small": SMALL, "large": LARGE},
+                    compare=compare(r, default))
+
+
+def run_data_size_sweep(cfg: ReportsConfig, run_dir: Path) -> None:
+    if cfg.publish_only:
+        plot_data_size(json.loads((run_dir / "data_size.json").read_text()), run_dir / "data_size.png")
+    else:
+        run_data_size(TrainConfig(data=cfg.data, out=str(run_dir), progress=False,
+                                  cache=str(Path(cfg.runs) / "cache")))
+
+
+def index_entry(r: dict) -> dict:
+    return {"what": r["experiment"]["what"], "metrics": r["metrics"], "timings": r["timings"],
+            "final_epoch": r["history"]["epochs"][-1] if r["history"]["epochs"] else None,
+            "per_class": r["interpretation"]["per_class"], "train_counts": r["data"]["train_counts"],
+            **({"compare": r["experiment"]["compare"]} if "compare" in r["experiment"] else {})}
+
+
 def run_reports(cfg: ReportsConfig) -> dict:
     names = cfg.only or NAMES
     unknown = sorted(set(names) - set(NAMES))
@@ -106,14 +171,22 @@ def run_reports(cfg: ReportsConfig) -> dict:
     index = json.loads(index_path.read_text()) if index_path.exists() else {}
     for name in names:
         print(f"== {name}")
+        run_dir = Path(cfg.runs) / ("default" if name == "default" else f"reports/{name}")
+        if name == "augment":
+            augment_figure(AugmentConfig(out=cfg.augment_dest))
+            continue
+        if name == "data_size":
+            run_data_size_sweep(cfg, run_dir)
+            rep.publish(run_dir, Path(cfg.dest) / name)
+            continue
         if name == "default":
-            r, run_dir = run_default(cfg), Path(cfg.runs) / "default"
+            r = run_default(cfg)
+        elif name == "progressive_resizing":
+            r = run_progressive_resizing(cfg, run_dir)
         elif cfg.publish_only:
-            run_dir = Path(cfg.runs) / "reports" / name
-            r = annotate(run_dir, name, *RUNS_WRONG[name])
+            r = annotate(run_dir, name, *SINGLE[name])
         else:
-            what, overrides = RUNS_WRONG[name]
-            run_dir = Path(cfg.runs) / "reports" / name
+            what, overrides = SINGLE[name]
             train(dataclasses.replace(TrainConfig(data=cfg.data, out=str(run_dir), progress=cfg.progress,
                                                   cache=str(Path(cfg.runs) / "cache"), thumbnails=False),
                                       **overrides))
@@ -121,8 +194,7 @@ def run_reports(cfg: ReportsConfig) -> dict:
         if cfg.publish_only:
             rep.replot(run_dir)
         rep.publish(run_dir, Path(cfg.dest) / name)
-        index[name] = {"what": r["experiment"]["what"], "metrics": r["metrics"], "timings": r["timings"],
-                       "final_epoch": r["history"]["epochs"][-1] if r["history"]["epochs"] else None}
-    rep.write_json(index_path, {k: index[k] for k in NAMES if k in index})
+        index[name] = index_entry(r)
+    rep.write_json(index_path, {k: index[k] for k in NAMES if k in index and k not in NOT_INDEXED})
     print(f"-> {cfg.dest}")
     return index
