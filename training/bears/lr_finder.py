@@ -73,6 +73,7 @@ def lr_find(model: nn.Module, batches: Iterable, params=None, loss_fn=F.cross_en
 # --8<-- [end:lr_find]
 
 
+# --8<-- [start:suggest]
 def suggest(lrs: list[float], smoothed: list[float], skip_start: int = 10) -> dict:
     """Steepest descent of the smoothed loss (before its minimum), and minimum / 10."""
     if len(lrs) < skip_start + 3:
@@ -85,6 +86,7 @@ def suggest(lrs: list[float], smoothed: list[float], skip_start: int = 10) -> di
     i_steep = lo + int(np.argmin(grad))
     return {"suggested_lr": float(lrs[i_steep]), "suggested_index": i_steep,
             "min_lr_div10": float(lrs[i_min] / 10), "min_index": i_min}
+# --8<-- [end:suggest]
 
 
 # ---------------------------------------------------------------- the command
