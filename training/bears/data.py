@@ -130,6 +130,7 @@ def split(items: Items, valid_pct: float = 0.2, seed: int = 42) -> tuple[list[in
 # --8<-- [end:split]
 
 
+# --8<-- [start:dataset]
 class ImageDataset(Dataset):
     """(transform(image), label index) for a list of files."""
 
@@ -143,6 +144,7 @@ class ImageDataset(Dataset):
 
     def __getitem__(self, i):
         return self.transform(open_image(self.items.files[i])), self.targets[i]
+# --8<-- [end:dataset]
 
 
 def oversampler(targets: list[int], seed: int = 0) -> WeightedRandomSampler:
