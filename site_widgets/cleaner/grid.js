@@ -1,0 +1,206 @@
+// The cleaner's photo grid: one page of photos at a time, each a focusable card with its
+// label, prediction and loss and the keep / delete / relabel buttons; keyboard control.
+//
+// Thumbnails are object URLs of the reader's own files (nothing is uploaded), made only for
+// the page shown and revoked when the page changes, and decoded lazily by the browser, so
+// 700 photos never decode at once. A photo that does not decode shows a placeholder and
+// can still be marked.
+
+import { h } from "../common/ui.js";
+
+const pct = (p) => (p === null ? "?" : `${(100 * p).toFixed(1)}%`);
+
+export function markText(mark) {
+  if (!mark) return "not marked";
+  return mark.action === "relabel" ? `relabel as ${mark.label}` : mark.action;
+}
+
+export class Grid {
+  /**
+   * onMark(item, action|null, label|null) is called for every decision; the owner
+   * stores it and calls update(item). photoNote(item) says why an item has no photo.
+   */
+  constructor({ pageSize = 24, onMark, photoNote, onRender }) {
+    this.pageSize = pageSize;
+    this.onMark = onMark;
+    this.photoNote = photoNote;
+    this.onRender = onRender || (() => {});
+    this.items = [];
+    this.order = [];
+    this.classes = [];
+    this.marks = {};
+    this.files = new Map();
+    this.page = 0;
+    this.urls = new Set();
+    this.cards = new Map(); // file -> li on the current page
+
+    this.list = h("ul", { class: "cln-grid", "aria-label": "Photos, worst prediction first" });
+    this.pagers = [this._pager(), this._pager()];
+    this.node = h("div", { class: "cln-gridwrap" }, this.pagers[0].node, this.list, this.pagers[1].node);
+    this.list.addEventListener("keydown", (e) => this._key(e));
+    this.list.addEventListener("click", (e) => {
+      const b = e.target.closest("button[data-act]");
+      if (!b) return;
+      const li = b.closest(".cln-item");
+      const item = this.items[+li.dataset.index];
+      const pressed = b.getAttribute("aria-pressed") === "true";
+      // pressing a pressed button takes the mark back
+      if (pressed) this.onMark(item, null, null);
+      else this.onMark(item, b.dataset.act, b.dataset.label || null);
+    });
+  }
+
+  _pager() {
+    const prev = h("button", { type: "button", class: "cln-btn", onclick: () => this.go(this.page - 1) }, "← Previous page");
+    const next = h("button", { type: "button", class: "cln-btn", onclick: () => this.go(this.page + 1) }, "Next page →");
+    const text = h("span", { class: "cln-pageinfo" });
+    return { node: h("nav", { class: "cln-pager", "aria-label": "Pages of photos" }, prev, text, next), prev, next, text };
+  }
+
+  get pages() {
+    return Math.max(1, Math.ceil(this.order.length / this.pageSize));
+  }
+
+  /** New data: the items, the order the filter chose (indexes), classes, marks, files. */
+  set({ items, order, classes, marks, files }) {
+    Object.assign(this, { items, order, classes, marks, files });
+    this.page = Math.min(this.page, this.pages - 1);
+  }
+
+  go(page, focus = null) {
+    const p = Math.max(0, Math.min(this.pages - 1, page));
+    if (p === this.page && focus === null) return;
+    this.page = p;
+    this.render();
+    if (focus === "first") this.list.querySelector(".cln-item")?.focus();
+    if (focus === "last") [...this.list.querySelectorAll(".cln-item")].pop()?.focus();
+  }
+
+  render() {
+    this.releaseUrls();
+    this.cards.clear();
+    const start = this.page * this.pageSize;
+    const shown = this.order.slice(start, start + this.pageSize);
+    this.list.replaceChildren(...shown.map((i) => this._card(i)));
+    if (!shown.length) this.list.append(h("li", { class: "cln-empty" }, "No photo matches this filter."));
+    for (const pg of this.pagers) {
+      pg.node.hidden = this.pages <= 1;
+      pg.prev.disabled = this.page === 0;
+      pg.next.disabled = this.page >= this.pages - 1;
+      pg.text.textContent = `Page ${this.page + 1} of ${this.pages} · photos ${shown.length ? start + 1 : 0}–${start + shown.length} of ${this.order.length}`;
+    }
+    this.onRender();
+  }
+
+  releaseUrls() {
+    for (const u of this.urls) URL.revokeObjectURL(u);
+    this.urls.clear();
+  }
+
+  _card(index) {
+    const it = this.items[index];
+    const wrong = it.pred !== null && it.pred !== it.label;
+    const facts = it.listed
+      ? [`label `, h("b", {}, it.label), `, predicted `, h("b", {}, it.pred ?? "?"), ` ${pct(it.probPred)}`,
+        h("br"), `loss ${it.loss === null ? "?" : it.loss.toFixed(2)} · p(${it.label}) ${pct(it.probLabel)}`]
+      : [`label `, h("b", {}, it.label), h("br"), `not in the list (found in the folder)`];
+    const buttons = [
+      this._button("keep", null, "k", "Keep"),
+      this._button("delete", null, "d", "Delete"),
+      ...this.classes.slice(0, 9).map((c, j) => this._button("relabel", c, String(j + 1), c,
+        c === it.label ? `${c}: keep its label` : `Relabel as ${c}`)),
+    ];
+    const li = h("li", { class: "cln-item", tabindex: "0", dataset: { index, file: it.file, wrong: String(wrong), listed: String(it.listed) } },
+      h("div", { class: "cln-thumb" }, this._photo(it)),
+      h("div", { class: "cln-info" },
+        h("p", { class: "cln-name" }, h("span", { class: "cln-rank" }, it.listed ? `#${it.rank}` : "new"), " ", it.file),
+        h("p", { class: "cln-facts" }, ...facts),
+        h("p", { class: "cln-badge" })),
+      h("div", { class: "cln-actions", role: "group", "aria-label": `Decision for ${it.file}` }, ...buttons));
+    this.cards.set(it.file, li);
+    this.update(it);
+    return li;
+  }
+
+  _button(act, label, key, text, aria = null) {
+    return h("button", { type: "button", class: "cln-btn cln-mark", "aria-pressed": "false", dataset: label ? { act, label } : { act },
+      "aria-label": aria || text, title: `${aria || text} (key ${key})` }, h("kbd", { "aria-hidden": "true" }, key), " ", text);
+  }
+
+  _photo(it) {
+    const file = this.files.get(it.file);
+    if (!file) return h("div", { class: "cln-ph", dataset: { photo: "none" } }, this.photoNote(it));
+    const url = URL.createObjectURL(file);
+    this.urls.add(url);
+    const img = h("img", { src: url, alt: `photo ${it.file}`, loading: "lazy", decoding: "async" });
+    img.addEventListener("load", () => { img.dataset.photo = "shown"; });
+    img.addEventListener("error", () => {
+      URL.revokeObjectURL(url);
+      this.urls.delete(url);
+      img.replaceWith(h("div", { class: "cln-ph cln-broken", dataset: { photo: "broken" } },
+        "Could not decode this image (corrupt or not really an image). You can still mark it; delete is usually right."));
+    });
+    return img;
+  }
+
+  /** Redraw one card's mark (pressed buttons, badge, label for screen readers). */
+  update(it) {
+    const li = this.cards.get(it.file);
+    if (!li) return;
+    const m = this.marks[it.file] || null;
+    li.dataset.action = m ? m.action : "none";
+    if (m?.action === "relabel") li.dataset.newLabel = m.label;
+    else delete li.dataset.newLabel;
+    for (const b of li.querySelectorAll("button[data-act]")) {
+      const pressed = b.dataset.act === "relabel"
+        ? (m?.action === "relabel" && m.label === b.dataset.label) || (m?.action === "keep" && b.dataset.label === it.label)
+        : m?.action === b.dataset.act;
+      b.setAttribute("aria-pressed", String(pressed));
+    }
+    li.querySelector(".cln-badge").textContent = m ? `Marked: ${markText(m)}` : "";
+    const pred = it.listed ? `, predicted ${it.pred ?? "?"} ${pct(it.probPred)}, loss ${it.loss === null ? "?" : it.loss.toFixed(2)}` : ", not in the list";
+    li.setAttribute("aria-label", `${it.file}: labelled ${it.label}${pred}; ${markText(m)}`);
+  }
+
+  _key(e) {
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    const li = e.target.closest(".cln-item");
+    if (!li) return;
+    const item = this.items[+li.dataset.index];
+    const key = e.key;
+    const mark = (action, label = null) => {
+      e.preventDefault();
+      this.onMark(item, action, label);
+      this.move(li, 1);
+    };
+    if (key === "k" || key === "K") return mark("keep");
+    if (key === "d" || key === "D") return mark("delete");
+    if (key === "u" || key === "U") { e.preventDefault(); this.onMark(item, null, null); return; }
+    if (/^[1-9]$/.test(key) && +key <= this.classes.length) return mark("relabel", this.classes[+key - 1]);
+    const onButton = e.target !== li;
+    const moves = { ArrowRight: 1, ArrowLeft: -1, ArrowDown: this.columns(), ArrowUp: -this.columns() };
+    if (key in moves && !onButton) { e.preventDefault(); this.move(li, moves[key]); return; }
+    if (key === "Home" && !onButton) { e.preventDefault(); this.list.querySelector(".cln-item")?.focus(); return; }
+    if (key === "End" && !onButton) { e.preventDefault(); [...this.list.querySelectorAll(".cln-item")].pop()?.focus(); return; }
+    if (key === "PageDown") { e.preventDefault(); this.go(this.page + 1, "first"); return; }
+    if (key === "PageUp") { e.preventDefault(); this.go(this.page - 1, "first"); }
+  }
+
+  /** How many cards sit in one row of the grid as laid out now. */
+  columns() {
+    const cards = [...this.list.querySelectorAll(".cln-item")];
+    if (!cards.length) return 1;
+    const top = cards[0].offsetTop;
+    return Math.max(1, cards.filter((c) => c.offsetTop === top).length);
+  }
+
+  /** Focus the card `delta` places away, across pages. */
+  move(li, delta) {
+    const cards = [...this.list.querySelectorAll(".cln-item")];
+    const at = cards.indexOf(li) + delta;
+    if (at >= 0 && at < cards.length) cards[at].focus();
+    else if (at >= cards.length && this.page < this.pages - 1) this.go(this.page + 1, "first");
+    else if (at < 0 && this.page > 0) this.go(this.page - 1, "last");
+    else li.focus(); // at either end: stay
+  }
+}
