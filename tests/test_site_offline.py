@@ -259,3 +259,22 @@ def test_a_rebuild_brings_a_new_cache_and_the_new_content(browser, tmp_path):
         httpd.shutdown()
     assert watch.offsite() == [], watch.offsite()
     assert watch.unexpected_errors() == [], watch.unexpected_errors()
+
+
+def test_without_service_workers_the_site_says_so_quietly(browser, site):
+    """Where a browser refuses service workers (some private modes, policies), the site
+    works online as before and only an info line says offline reading is unavailable."""
+    context = browser.new_context(service_workers="block")
+    watch = Watch(context.new_page())
+    infos = []
+    watch.page.on("console", lambda m: m.type == "info" and infos.append(m.text))
+    try:
+        watch.page.goto(site.url + "sgd/")
+        watch.page.wait_for_function(f"['ready', 'partial', 'failed', 'unavailable'].includes({STATE})", timeout=30000)
+        assert watch.page.evaluate(STATE) in ("failed", "unavailable")
+        expect(watch.page.locator('[data-widget="linfit"]')).to_have_attribute("data-mounted", "yes")
+    finally:
+        context.close()
+    assert any("Offline reading is not available" in t for t in infos), infos
+    assert watch.unexpected_errors() == [], watch.unexpected_errors()
+    assert watch.offsite() == []
