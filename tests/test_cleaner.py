@@ -551,3 +551,23 @@ def test_full_storage_is_said_and_the_page_keeps_working(watched, site, bears_co
     text = download(page, "Download cleaned.csv", tmp_path / "cleaned.csv")
     assert f"\r\n{first}," not in text and text.count("\r\n") == 1 + 14 - 1
     page.evaluate("localStorage.clear()")
+
+
+def test_the_sites_own_example_list_opens_with_one_click(watched, site):
+    """Readers without a trained model can try the cleaner on the default run's published list."""
+    example = json.loads(EXAMPLE.read_text())
+    page = open_cleaner(watched, site)
+    page.locator(".cln-example").click()
+    page.wait_for_selector(".cln[data-phase=list]")
+    assert f"{len(example['top_losses'])} photos (the validation split only)" in page.inner_text(".cln-listinfo")
+    first = page.eval_on_selector_all(".cln-item", "els => els.map((e) => e.dataset.file)")[0]
+    assert first == example["top_losses"][0]["file"]  # worst first
+
+
+def test_the_example_list_unreachable_says_so(watched, site):
+    page = open_cleaner(watched, site)
+    page.route("**/reports/default/top_losses.json", lambda route: route.abort())
+    watched.allow_console_error("Failed to load resource")  # the aborted request, as the browser logs it
+    page.locator(".cln-example").click()
+    assert "Could not load the example list" in error_text(page)
+    assert page.get_attribute(".cln", "data-phase") == "empty"

@@ -38,7 +38,11 @@ function openStorage() {
   return window.localStorage; // a getter that throws where storage is blocked
 }
 
-export async function mount(el, { widgetsRoot }) {
+// The default run's list, published with the site: lets a reader with the lesson's bear
+// photos (or none) try the cleaner without training first.
+const EXAMPLE_LIST = "assets/reports/default/top_losses.json";
+
+export async function mount(el, { siteRoot, widgetsRoot }) {
   addStyles(widgetsRoot);
   el.classList.add("cln");
   const store = new MarkStore(openStorage);
@@ -70,7 +74,9 @@ export async function mount(el, { widgetsRoot }) {
   const drop = h("div", { class: "cln-open", role: "group", "aria-label": "Open the list and the photos" },
     h("div", { class: "cln-step" },
       h("p", { class: "cln-steptitle" }, "1. The list training wrote"),
-      h("button", { type: "button", class: "md-button md-button--primary", onclick: () => jsonInput.click() }, "Open top_losses.json"),
+      h("div", { class: "cln-buttons" },
+        h("button", { type: "button", class: "md-button md-button--primary", onclick: () => jsonInput.click() }, "Open top_losses.json"),
+        h("button", { type: "button", class: "md-button cln-example", onclick: () => openExample() }, "Try the default run's list")),
       listInfo),
     h("div", { class: "cln-step" },
       h("p", { class: "cln-steptitle" }, "2. Your photos (the data folder)"),
@@ -130,6 +136,21 @@ export async function mount(el, { widgetsRoot }) {
       return;
     }
     useList(parsed, file.name);
+  }
+
+  async function openExample() {
+    error.clear();
+    const url = new URL(EXAMPLE_LIST, siteRoot);
+    let text;
+    try {
+      const res = await fetch(url);
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      text = await res.text();
+    } catch (err) {
+      error.show(`Could not load the example list (${err.message || err}). If you are offline, open your own top_losses.json instead.`);
+      return;
+    }
+    await openList({ name: "top_losses.json", type: "application/json", text: async () => text });
   }
 
   function useList(parsed, name, { fromStorage = false } = {}) {
