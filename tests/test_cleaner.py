@@ -330,6 +330,7 @@ def test_mark_reload_export_and_training_reads_it(watched, site, bears_copy, tmp
     assert shown_marks(page) == want_marks
     assert "Open the photo folder again to see this photo." in card(page, listed[0]).inner_text()
     open_folder(page, data)
+    card(page, listed[0]).scroll_into_view_if_needed()  # thumbnails load lazily; a reload may keep the scroll
     page.wait_for_selector(f'.cln-item[data-file="{listed[0]}"] img[data-photo=shown]')
     assert shown_marks(page) == want_marks
 
