@@ -171,7 +171,8 @@ def test_widget_mounts_after_instant_navigation(watched, site):
     page.evaluate("window.__sameDocument = true")
     page.click('article a:has-text("SGD from scratch")')  # Material's instant navigation handles it
     expect(page.locator(W)).to_have_attribute("data-mounted", "yes", timeout=15000)
-    assert page.url == site.url + "sgd/"
+    # Material's section tracking may leave the home page's last anchor on the URL
+    assert page.url.split("#")[0] == site.url + "sgd/"
     assert page.evaluate("window.__sameDocument === true")  # swapped in place, not reloaded
 
 
