@@ -150,3 +150,16 @@ def run_pyodide(files: dict[str, str], code: str, timeout: float = 120) -> objec
     if proc.returncode != 0:
         raise AssertionError(f"pyodide run failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def run_node_modules(folder: Path, names: tuple[str, ...], script: str, payload=None, timeout: float = 60) -> object:
+    """Run an ES-module snippet in Node with `import * as NAME from "<folder>/NAME.js"` for
+    each name and `input` = `payload` (JSON on stdin); returns the JSON it prints.
+    This is how the widgets' DOM-free modules are tested without a browser."""
+    imports = "\n".join(f'import * as {n} from "{(folder / f"{n}.js").as_uri()}";' for n in names)
+    code = imports + '\nimport fs from "fs";\nconst input = JSON.parse(fs.readFileSync(0, "utf8"));\n' + script
+    proc = subprocess.run(["node", "--input-type=module", "-e", code], input=json.dumps(payload),
+                          capture_output=True, text=True, timeout=timeout)
+    if proc.returncode != 0:
+        raise AssertionError(proc.stderr[-3000:])
+    return json.loads(proc.stdout)

@@ -12,8 +12,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -21,21 +19,14 @@ import pytest
 from PIL import Image
 from torchvision import transforms as T
 
-from tests.support import ROOT
+from tests.support import ROOT, run_node_modules
 
 WIDGET = ROOT / "site_widgets" / "classifier"
 
 
-def node(script: str, payload) -> object:
-    """Run an ES module snippet in Node with `payload` as JSON on stdin; returns its JSON stdout."""
-    imports = "\n".join(f'import * as {n} from "{(WIDGET / f"{n}.js").as_uri()}";'
-                        for n in ("preprocess", "sniff", "decision", "integrity", "runtime"))
-    code = imports + '\nimport fs from "fs";\nconst input = JSON.parse(fs.readFileSync(0, "utf8"));\n' + script
-    proc = subprocess.run(["node", "--input-type=module", "-e", code], input=json.dumps(payload),
-                          capture_output=True, text=True, timeout=120)
-    if proc.returncode != 0:
-        raise AssertionError(proc.stderr[-3000:])
-    return json.loads(proc.stdout)
+def node(script: str, payload=None) -> object:
+    """Run an ES-module snippet with this widget's DOM-free modules imported (tests/support.py)."""
+    return run_node_modules(WIDGET, ("preprocess", "sniff", "decision", "integrity", "runtime"), script, payload, timeout=120)
 
 
 def pil_resize_crop(im: Image.Image, resize=224, crop=224) -> np.ndarray:

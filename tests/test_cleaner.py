@@ -22,12 +22,11 @@ import base64
 import csv
 import json
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.support import ROOT
+from tests.support import ROOT, run_node_modules
 
 WIDGET = ROOT / "site_widgets" / "cleaner"
 MODELS = ROOT / "docs" / "assets" / "models"
@@ -44,15 +43,9 @@ PHOTOS = {
 
 # ---------------------------------------------------------------- the modules, in Node
 
-def node(script: str, payload) -> object:
-    imports = "\n".join(f'import * as {n} from "{(WIDGET / f"{n}.js").as_uri()}";'
-                        for n in ("csv", "match", "marks", "toplosses"))
-    code = imports + '\nimport fs from "fs";\nconst input = JSON.parse(fs.readFileSync(0, "utf8"));\n' + script
-    proc = subprocess.run(["node", "--input-type=module", "-e", code], input=json.dumps(payload),
-                          capture_output=True, text=True, timeout=60)
-    if proc.returncode != 0:
-        raise AssertionError(proc.stderr[-3000:])
-    return json.loads(proc.stdout)
+def node(script: str, payload=None) -> object:
+    """Run an ES-module snippet with this widget's DOM-free modules imported (tests/support.py)."""
+    return run_node_modules(WIDGET, ("csv", "match", "marks", "toplosses"), script, payload, timeout=60)
 
 
 def test_csv_quoting_reads_back_in_python_and_in_load_items(tmp_path):

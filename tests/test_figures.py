@@ -14,18 +14,21 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.support import ROOT
+from tests.support import ROOT, run_node_modules
 
 REPORTS = ROOT / "docs" / "assets" / "reports"
 FIGURES = ROOT / "site_widgets" / "figures"
 INDEX = json.loads((REPORTS / "index.json").read_text())
 BASELINE = "default"
 OTHERS = [name for name in INDEX if name != BASELINE]
+# the runs the "what goes wrong" page offers: its data-runs list, or every other run
+_wrong_div = re.search(r'data-widget="wrongruns"([^>]*)>', (ROOT / "docs" / "wrong.md").read_text()).group(1)
+_listed = re.search(r'data-runs="([^"]+)"', _wrong_div)
+WRONG_RUNS = [r for r in OTHERS if r in _listed.group(1).split(",")] if _listed else OTHERS
 REPORTED = [name for name in INDEX if (REPORTS / name / "report.json").exists()]
 
 
@@ -43,16 +46,9 @@ def fmt_lr(v: float) -> str:
     return f"{m}e{int(e)}"
 
 
-def node(script: str, payload=None):
-    """Run an ES module snippet with the figure modules imported and `input` parsed from stdin."""
-    imports = "\n".join(f'import * as {n} from "{(FIGURES / f"{n}.js").as_uri()}";'
-                        for n in ("scales", "series", "cells", "facts"))
-    code = imports + '\nimport fs from "fs";\nconst input = JSON.parse(fs.readFileSync(0, "utf8"));\n' + script
-    proc = subprocess.run(["node", "--input-type=module", "-e", code], input=json.dumps(payload),
-                          capture_output=True, text=True, timeout=60)
-    if proc.returncode != 0:
-        raise AssertionError(proc.stderr[-3000:])
-    return json.loads(proc.stdout)
+def node(script: str, payload=None) -> object:
+    """Run an ES-module snippet with this widget's DOM-free modules imported (tests/support.py)."""
+    return run_node_modules(FIGURES, ("scales", "series", "cells", "facts"), script, payload, timeout=60)
 
 
 # ---------------------------------------------------------------- DOM-free modules in Node
@@ -303,10 +299,10 @@ def expected_metrics(run):
 def test_wrongruns_switches_to_every_run_and_the_url_keeps_it(watched, site):
     page, w = open_widget(watched, site, "wrong/", "wrongruns")
     radios = w.locator('input[type="radio"]')
-    assert radios.evaluate_all("rs => rs.map(r => r.value)") == OTHERS  # index order, the good run excluded
-    expect(w).to_have_attribute("data-shown", OTHERS[0], timeout=10000)  # the first run is shown at once
+    assert radios.evaluate_all("rs => rs.map(r => r.value)") == WRONG_RUNS  # index order, the good run excluded
+    expect(w).to_have_attribute("data-shown", WRONG_RUNS[0], timeout=10000)  # the first run is shown at once
     assert "run=" not in page.url
-    order = OTHERS[1:] + OTHERS[:1]  # each one chosen by the reader, the first one last
+    order = WRONG_RUNS[1:] + WRONG_RUNS[:1]  # each one chosen by the reader, the first one last
     for run in order:
         w.locator(f'input[value="{run}"]').check()
         expect(w).to_have_attribute("data-shown", run, timeout=10000)
@@ -323,24 +319,24 @@ def test_wrongruns_switches_to_every_run_and_the_url_keeps_it(watched, site):
     assert w.locator(f'input[value="{last}"]').is_checked()
     assert metrics_shown(w, last) == expected_metrics(last)
     # a link straight to a run
-    page.goto(site.url + f"wrong/?run={OTHERS[0]}")
-    expect(page.locator('[data-widget="wrongruns"]')).to_have_attribute("data-shown", OTHERS[0], timeout=15000)
+    page.goto(site.url + f"wrong/?run={WRONG_RUNS[0]}")
+    expect(page.locator('[data-widget="wrongruns"]')).to_have_attribute("data-shown", WRONG_RUNS[0], timeout=15000)
 
 
 @pytest.mark.browser
 def test_wrongruns_keyboard_only(watched, site):
     page, w = open_widget(watched, site, "wrong/", "wrongruns")
-    expect(w).to_have_attribute("data-shown", OTHERS[0], timeout=10000)
+    expect(w).to_have_attribute("data-shown", WRONG_RUNS[0], timeout=10000)
     page.locator("article h1").click()  # start from the page, then Tab into the widget
     for _ in range(60):
         page.keyboard.press("Tab")
         if page.evaluate("document.activeElement.type === 'radio'"):
             break
-    assert page.evaluate("document.activeElement.value") == OTHERS[0]
+    assert page.evaluate("document.activeElement.value") == WRONG_RUNS[0]
     page.keyboard.press("ArrowRight")
-    expect(w).to_have_attribute("data-shown", OTHERS[1], timeout=10000)
-    assert metrics_shown(w, OTHERS[1]) == expected_metrics(OTHERS[1])
-    assert f"run={OTHERS[1]}" in page.url
+    expect(w).to_have_attribute("data-shown", WRONG_RUNS[1], timeout=10000)
+    assert metrics_shown(w, WRONG_RUNS[1]) == expected_metrics(WRONG_RUNS[1])
+    assert f"run={WRONG_RUNS[1]}" in page.url
 
 
 @pytest.mark.browser
@@ -348,7 +344,7 @@ def test_wrongruns_unknown_run_in_the_url_says_so(watched, site):
     page = watched.page
     page.goto(site.url + "wrong/?run=no_such_run")
     w = page.locator('[data-widget="wrongruns"]')
-    expect(w).to_have_attribute("data-shown", OTHERS[0], timeout=15000)
+    expect(w).to_have_attribute("data-shown", WRONG_RUNS[0], timeout=15000)
     expect(w).to_contain_text("No recorded run is called “no_such_run”")
 
 
