@@ -41,7 +41,7 @@ export async function mount(el, { siteRoot, widgetsRoot }) {
 
   const status = statusLine("clf-status widget-status");
   const error = errorBox("clf-error widget-error");
-  const fileInput = h("input", { type: "file", accept: "image/*,.heic,.heif", class: "clf-file" });
+  const fileInput = h("input", { type: "file", accept: "image/*,.heic,.heif", class: "clf-file", "aria-label": "photo to classify" });
   const pickButton = h("button", { type: "button", class: "md-button md-button--primary", onclick: () => fileInput.click() }, "Choose a photo");
   const cameraButton = h("button", { type: "button", class: "md-button", hidden: true }, "Use the camera");
   const loadButton = h("button", { type: "button", class: "md-button" }, "Load the model now");

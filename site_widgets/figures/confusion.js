@@ -65,7 +65,7 @@ function view(cm, listed, run) {
     list.dataset.listed = String(items.length);
     list.dataset.count = String(cell.count);
     list.replaceChildren(
-      h("h4", { class: "fig-list-title" }, `Actually ${cell.actual}, predicted ${cell.predicted}: ${cell.count} image${cell.count === 1 ? "" : "s"} (${kind})`),
+      h("p", { class: "fig-list-title", role: "heading", "aria-level": "3" }, `Actually ${cell.actual}, predicted ${cell.predicted}: ${cell.count} image${cell.count === 1 ? "" : "s"} (${kind})`),
       h("p", { class: "fig-note", dataset: { complete: String(cov.complete) } }, cov.text),
       items.length ? itemsTable(items) : null);
     if (scroll) list.scrollIntoView({ block: "nearest", behavior: reducedMotion() ? "auto" : "smooth" });
@@ -82,7 +82,8 @@ function view(cm, listed, run) {
         const button = h("button", {
           type: "button", class: "fig-cell", "aria-pressed": "false",
           "aria-label": `actual ${cell.actual}, predicted ${cell.predicted}: ${cell.count} image${cell.count === 1 ? "" : "s"}${cell.diagonal ? ", correct" : ", wrong"}`,
-          style: `--fig-mix: ${Math.round(8 + 62 * cell.intensity)}%`,
+          // --fig-mix-dim: capped for the dark scheme, where the text is light (contrast 4.5:1)
+          style: `--fig-mix: ${Math.round(8 + 62 * cell.intensity)}%; --fig-mix-dim: ${Math.round(8 + 34 * cell.intensity)}%`,
           dataset: { actual: cell.actual, predicted: cell.predicted, count: cell.count },
         }, String(cell.count));
         button.addEventListener("click", () => select(cell, button));
