@@ -8,6 +8,7 @@ import http.server
 import json
 import mimetypes
 import os
+import shutil
 import subprocess
 import threading
 from dataclasses import dataclass, field
@@ -163,3 +164,13 @@ def run_node_modules(folder: Path, names: tuple[str, ...], script: str, payload=
     if proc.returncode != 0:
         raise AssertionError(proc.stderr[-3000:])
     return json.loads(proc.stdout)
+
+
+def copy_photos(bears_dir: Path, dest: Path, per_label: int, labels=("black", "grizzly", "teddy")) -> Path:
+    """The first `per_label` real photos of each label (sorted by name) copied into
+    dest/<label>/: a small real data set for a test, in tmp, never in the repository."""
+    for lab in labels:
+        (dest / lab).mkdir(parents=True)
+        for f in sorted((bears_dir / lab).glob("*.jpg"))[:per_label]:
+            shutil.copy(f, dest / lab / f.name)
+    return dest

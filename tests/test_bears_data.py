@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import random
-import shutil
 from collections import Counter
 from pathlib import Path
 
 import pytest
 import torch
 
+from tests.support import copy_photos
 from training.bears.data import (ImageDataset, Items, items_from_csv, items_from_folder, load_items, oversampler,
                                  split, verify)
 from training.bears.images import train_transform
@@ -52,10 +52,7 @@ def test_split_keeps_a_training_image_for_tiny_labels():
 
 def make_messy_folder(bears_dir: Path, root: Path, n: int = 4) -> Path:
     """A few real photos per label copied into tmp, plus the junk the web serves."""
-    for lab in ("black", "grizzly", "teddy"):
-        (root / lab).mkdir(parents=True)
-        for f in sorted((bears_dir / lab).glob("*.jpg"))[:n]:
-            shutil.copy(f, root / lab / f.name)
+    copy_photos(bears_dir, root, n)
     (root / "black" / "zero.jpg").write_bytes(b"")
     (root / "grizzly" / "page.jpg").write_bytes(b"<html><body>403 Forbidden</body></html>")
     good = sorted((bears_dir / "teddy").glob("*.jpg"))[0].read_bytes()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import inspect
 import json
-import shutil
 from collections import Counter
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import pytest
 import torch
 from torchvision import transforms as T
 
+from tests.support import copy_photos
 from training.bears.augment_figure import describe
 from training.bears.checkpoint import load_checkpoint
 from training.bears.cli import main
@@ -200,10 +200,7 @@ def test_augment_figure_applies_the_real_training_transform(tmp_path):
 
 def test_reports_publishes_the_new_experiments(bears_dir, tmp_path):
     photos = tmp_path / "photos"
-    for lab in ("black", "grizzly", "teddy"):
-        (photos / lab).mkdir(parents=True)
-        for f in sorted((bears_dir / lab).glob("*.jpg"))[:15]:
-            shutil.copy(f, photos / lab / f.name)
+    copy_photos(bears_dir, photos, 15)
     dest = tmp_path / "dest"
     assert main(["reports", "--only", "unbalanced", "unbalanced_oversampled", "augment", "--data", str(photos),
                  "--dest", str(dest), "--augment_dest", str(tmp_path / "aug"), "--runs", str(tmp_path / "runs"),

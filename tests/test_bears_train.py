@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 import torch
 
+from tests.support import copy_photos
 from training.bears.checkpoint import load_checkpoint
 from training.bears.clean import CleanConfig, clean
 from training.bears.cli import main, parser
@@ -109,10 +109,7 @@ def test_interpret_then_clean_then_retrain(fast_run, bears_dir, tmp_path):
 
 def test_clean_interactively_and_delete_files_only_when_asked(bears_dir, tmp_path):
     root = tmp_path / "photos"
-    for lab in ("black", "grizzly", "teddy"):
-        (root / lab).mkdir(parents=True)
-        for f in sorted((bears_dir / lab).glob("*.jpg"))[:2]:
-            shutil.copy(f, root / lab / f.name)
+    copy_photos(bears_dir, root, 2)
     files = sorted(str(p.relative_to(root)) for p in root.glob("*/*.jpg"))
     top = [{"file": f, "label": f.split("/")[0], "pred": "teddy", "prob_pred": 0.9, "prob_label": 0.05, "loss": 3.0}
            for f in files]
@@ -167,10 +164,7 @@ def test_cli_errors_are_clear(capsys, tmp_path):
 
 def test_reports_command_publishes_json_and_figures_without_photos(bears_dir, tmp_path):
     photos = tmp_path / "photos"
-    for lab in ("black", "grizzly", "teddy"):
-        (photos / lab).mkdir(parents=True)
-        for f in sorted((bears_dir / lab).glob("*.jpg"))[:15]:  # 36 training photos: 2 batches of 32
-            shutil.copy(f, photos / lab / f.name)
+    copy_photos(bears_dir, photos, 15)  # 36 training photos: 2 batches of 32
     dest = tmp_path / "dest"
     assert main(["reports", "--only", "lr_too_low", "too_few_epochs", "--data", str(photos), "--dest", str(dest),
                  "--runs", str(tmp_path / "runs"), "--no-progress"]) == 0
