@@ -8,13 +8,12 @@ static and the reader may be offline), so at build time this hook adds:
 - the pinned npm runtimes from ``node_modules`` -> ``assets/vendor/<name>/``
 
 Only the runtime files the widgets actually load are copied (see RUNTIMES).
-After the build, ``sw.js`` and its precache manifest are written from the built
-files (site_widgets/offline/mkdocs_offline.py), so the site works offline once loaded.
+The service worker that keeps the site offline is another hook,
+``site_widgets/offline/mkdocs_offline.py``.
 """
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 from mkdocs.structure.files import File, Files
@@ -65,25 +64,3 @@ def on_files(files: Files, config) -> Files:
         for fname in names:
             _add(files, config, folder / fname, f"assets/vendor/{name}/{fname}")
     return files
-
-
-# `mkdocs serve` gets a worker that removes itself: an author must see what they edit, not a cached copy.
-_serving = False
-
-
-def on_startup(command, dirty) -> None:
-    global _serving
-    _serving = command == "serve"
-
-
-def _offline_module():
-    path = WIDGETS / "offline" / "mkdocs_offline.py"
-    spec = importlib.util.spec_from_file_location("lesson2_mkdocs_offline", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def on_post_build(config) -> None:
-    _offline_module().write_offline(Path(config.site_dir), site_url=config.site_url or "", site_name=config.site_name,
-                                    enabled=not _serving)
