@@ -97,6 +97,9 @@ def render(markdown: str, where: str = "?") -> str:
     return PLACEHOLDER.sub(one, markdown)
 
 
+def on_pre_build(config):
+    _load.cache_clear()  # each build (`mkdocs serve` rebuilds) reads the reports once, as they are now
+
+
 def on_page_markdown(markdown, page, config, files):
-    _load.cache_clear()  # `mkdocs serve` rebuilds: pick up regenerated reports
     return render(markdown, page.file.src_path)
