@@ -16,7 +16,7 @@
 // on the match report: data-found, data-missing, data-extra, data-outside, data-non-images,
 // data-ambiguous; data-live-urls (object URLs alive for thumbnails).
 
-import { errorBox, h, statusLine } from "../common/ui.js";
+import { errorBox, fetchText, h, statusLine } from "../common/ui.js";
 import { cleanedCsv, cleanedRows, decisionRows, decisionsCsv } from "./csv.js";
 import { filesFromDrop } from "./drop.js";
 import { Grid, markText } from "./grid.js";
@@ -143,9 +143,7 @@ export async function mount(el, { siteRoot, widgetsRoot }) {
     const url = new URL(EXAMPLE_LIST, siteRoot);
     let text;
     try {
-      const res = await fetch(url);
-      if (!res.ok) throw new Error(`HTTP ${res.status}`);
-      text = await res.text();
+      text = await fetchText(url);
     } catch (err) {
       error.show(`Could not load the example list (${err.message || err}). If you are offline, open your own top_losses.json instead.`);
       return;

@@ -59,12 +59,16 @@ export function once(load) {
 /** Whether the reader asked the system for reduced motion. */
 export const reducedMotion = () => window.matchMedia?.("(prefers-reduced-motion: reduce)").matches;
 
-/** Fetch JSON with a clear message on failure. */
-export async function fetchJSON(url) {
+/** fetch(), with a clear message when the server answers with an error. */
+export async function fetchOk(url) {
   const res = await fetch(url);
   if (!res.ok) throw new Error(`could not load ${url} (HTTP ${res.status})`);
-  return res.json();
+  return res;
 }
+
+/** Fetch JSON / text with a clear message on failure. */
+export const fetchJSON = async (url) => (await fetchOk(url)).json();
+export const fetchText = async (url) => (await fetchOk(url)).text();
 
 /** Format a number for readouts: fixed for ordinary values, exponent for huge/tiny. */
 export function fmt(x, digits = 4) {

@@ -5,7 +5,7 @@
 //
 // Math lives in Python (training/sgd_core.py, site_widgets/linfit/sandbox.py);
 // view.js only draws; settings.js holds every default.
-import { h, statusLine, errorBox, reducedMotion, fetchJSON, fmt } from "../common/ui.js";
+import { h, statusLine, errorBox, reducedMotion, fetchJSON, fetchText, fmt } from "../common/ui.js";
 import { SETTINGS, PLAYBACK, DEFAULTS, SEED } from "./settings.js";
 import { PythonRunner } from "./python.js";
 import { drawFit, drawLoss } from "./view.js";
@@ -38,12 +38,6 @@ function slider(key, value, onInput) {
     onInput(v);
   });
   return h("label", { class: "linfit-slider", for: id }, h("span", {}, spec.label), input, out);
-}
-
-async function fetchText(url) {
-  const res = await fetch(url);
-  if (!res.ok) throw new Error(`could not load ${url} (HTTP ${res.status})`);
-  return res.text();
 }
 
 // data-recorded: the PyTorch run to play while Python loads (same settings as DEFAULTS);
