@@ -196,3 +196,25 @@ def test_python_that_cannot_load_is_reported_and_the_recording_still_plays(watch
     expect(page.locator(W)).to_have_attribute("data-python", "ready", timeout=60000)
     wait_for_live_run_end(page)
     assert loss(page) == pytest.approx(RECORDED["optimum_loss"], rel=1e-3)
+
+
+def test_momentum_widget_starts_from_its_own_code_and_matches_the_torch_runs(watched, site):
+    """The schedules page's SGD widget (data-code="momentum.py") runs the momentum update live,
+    and agrees with the PyTorch script's recorded momentum runs."""
+    summary = json.loads((ROOT / "docs/assets/sgd/summary.json").read_text())
+    page = watched.page
+    page.goto(site.url + "schedules/")
+    expect(page.locator(W)).to_have_attribute("data-mounted", "yes", timeout=15000)
+    code = page.input_value(".linfit-code")
+    assert code.strip() == (ROOT / "site_widgets/linfit/momentum.py").read_text().strip()
+    page.click(".linfit-play")
+    wait_for_live_run_end(page)
+    assert loss(page) == pytest.approx(summary["lr0.1_mom0.9"]["final_loss"], rel=1e-4)
+    n = results(page)
+    set_setting(page, "lr", "0.01")
+    wait_for_live_run_end(page, after=n)
+    assert loss(page) == pytest.approx(summary["lr0.01_mom0.9"]["final_loss"], rel=1e-4)
+    n = results(page)
+    run_code(page, code.replace("beta = 0.9", "beta = 0.0"))  # momentum off: plain SGD at lr 0.01
+    wait_for_live_run_end(page, after=n)
+    assert loss(page) == pytest.approx(summary["lr0.01"]["final_loss"], rel=1e-4)

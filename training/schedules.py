@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> dict:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     d = Config()
     for name, value in asdict(d).items():
-        p.add_argument(f"--{name}", type=type(value), default=value, help=f"(default %(default)s)")
+        p.add_argument(f"--{name}", type=type(value), default=value, help="(default %(default)s)")
     p.add_argument("--site", metavar="DIR", help="write schedules.json and schedules.png into DIR")
     args = vars(p.parse_args(argv))
     site = args.pop("site")
