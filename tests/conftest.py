@@ -2,13 +2,19 @@
 
 - ``bears_dir``: the real photos, from $LESSON2_BEARS (default ../shared/data/bears).
   Absent -> the test is skipped with the reason, unless LESSON2_REQUIRE_DATA=1
-  (set by .ci/run), which turns absence into a failure.
+  (set by .ci/run), which turns absence into a failure. ``not_bears_dir`` likewise
+  ($LESSON2_NOT_BEARS, default ../shared/data/not_bears).
 - ``site`` / ``built_site``: the site built with ``mkdocs build --strict`` once per
   session, served from the sub-path /lesson2/ by a local server with no COOP/COEP
   headers (GitHub Pages sends none).
 - ``browser`` / ``watched``: headless Debian Chromium driven by Playwright, and a
   page that records every request and console error; a test fails if any request
-  leaves 127.0.0.1 or the console shows an error it did not expect.
+  leaves 127.0.0.1 or the console shows an error it did not expect. No Chromium ->
+  skipped, unless LESSON2_REQUIRE_BROWSER=1 (set by .ci/run).
+
+Markers follow from the fixtures a test uses (see pytest_collection_modifyitems), so
+they cannot lie: ``browser`` = drives Chromium, ``data`` = reads the real photos.
+``-m "not browser"`` runs the fast part.
 """
 
 from __future__ import annotations
@@ -42,8 +48,27 @@ def bears_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
+def not_bears_dir() -> Path:
+    return data_path("LESSON2_NOT_BEARS", ROOT.parent / "shared" / "data" / "not_bears", "the non-bear photos")
+
+
+@pytest.fixture(scope="session")
 def urls_dir() -> Path:
     return data_path("LESSON2_URLS", ROOT.parent / "shared" / "data" / "urls", "the URL lists")
+
+
+# A test's markers come from the fixtures it uses (directly or through other fixtures).
+BROWSER_FIXTURES = {"browser", "watched"}
+DATA_FIXTURES = {"bears_dir", "not_bears_dir", "urls_dir"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        if used & BROWSER_FIXTURES:
+            item.add_marker(pytest.mark.browser)
+        if used & DATA_FIXTURES:
+            item.add_marker(pytest.mark.data)
 
 
 @pytest.fixture(scope="session")
@@ -65,8 +90,8 @@ def built_site(site) -> Path:
 def browser():
     if not Path(CHROMIUM).exists():
         msg = f"Chromium not found at {CHROMIUM} (bash .ci/setup installs Debian's chromium)"
-        if os.environ.get("LESSON2_REQUIRE_DATA") == "1":
-            pytest.fail(msg, pytrace=False)
+        if os.environ.get("LESSON2_REQUIRE_BROWSER") == "1":
+            pytest.fail(msg + "; LESSON2_REQUIRE_BROWSER=1 makes this a failure", pytrace=False)
         pytest.skip(msg)
     from playwright.sync_api import sync_playwright
 
