@@ -316,3 +316,212 @@ def test_overfit_on_a_phone_with_touch(browser, site):
     assert drawn(w)["seed"] == 2
     assert fits_the_width(page, '[data-widget="overfit"]')
     closed_cleanly(context, watch)
+
+
+# ---------------------------------------------------------------- matmul: DOM-free, in Node
+
+def node_matmul(script: str, payload=None):
+    return run_node_modules(MATMUL, ("model",), script, payload)
+
+
+def numpy_walk(x, a) -> list[dict]:
+    """The walk by NumPy: cell by cell, row after row, term by term, with the running sum."""
+    x, a = np.asarray(x, float), np.asarray(a, float)
+    steps = []
+    for i in range(x.shape[0]):
+        for j in range(a.shape[1]):
+            products = x[i, :] * a[:, j]
+            for t, s in enumerate(np.cumsum(products)):
+                steps.append({"i": i, "j": j, "t": t, "left": x[i, t], "right": a[t, j], "sum": s})
+    return steps
+
+
+def test_matmul_cases_come_from_the_sgd_pages_recorded_run():
+    out = node_matmul("console.log(JSON.stringify(model.cases(input)));", FIT)
+    assert list(out) == ["start", "trained", "general"]
+    for name, step in (("start", 0), ("trained", len(FIT["a"]) - 1)):
+        c = out[name]
+        assert c["x"] == FIT["x"][:5] and c["y"] == FIT["y"][:5] and all(r[1] == 1.0 for r in c["x"])
+        assert c["a"] == [[v] for v in FIT["a"][step]] and c["runStep"] == step
+    assert out["trained"]["a"] == [[v] for v in FIT["a"][FIT["config"]["steps"]]]  # the run did not diverge
+    assert np.asarray(out["general"]["x"]).shape == (3, 3) and np.asarray(out["general"]["a"]).shape == (3, 2)
+
+
+@pytest.mark.parametrize("name", ["start", "trained", "general"])
+def test_matmul_walk_and_product_agree_with_numpy(name):
+    out = node_matmul("""const c = model.cases(input)[NAME];
+      const steps = model.walk(c.x, c.a);
+      console.log(JSON.stringify({c, steps, product: model.matmul(c.x, c.a),
+        states: steps.map((_, s) => model.stateAt(c.x, c.a, s)).concat([model.stateAt(c.x, c.a, steps.length)])}));
+      """.replace("NAME", json.dumps(name)), FIT)
+    x, a = np.array(out["c"]["x"]), np.array(out["c"]["a"])
+    want = x @ a
+    assert np.allclose(out["product"], want, rtol=1e-13, atol=1e-13)
+    ref = numpy_walk(x, a)
+    assert len(out["steps"]) == x.shape[0] * a.shape[1] * x.shape[1] == len(ref)
+    for got, exp in zip(out["steps"], ref):
+        assert (got["i"], got["j"], got["t"], got["left"], got["right"]) == (exp["i"], exp["j"], exp["t"], exp["left"], exp["right"])
+        assert got["sum"] == pytest.approx(exp["sum"], rel=1e-13, abs=1e-13)
+        assert got["last"] == (exp["t"] == x.shape[1] - 1)
+    for s, st in enumerate(out["states"]):
+        done = {(e["i"], e["j"]) for e in ref[:s] if e["t"] == x.shape[1] - 1}
+        for i, row in enumerate(st["cells"]):
+            for j, v in enumerate(row):
+                assert (v is None) == ((i, j) not in done)
+                if v is not None:
+                    assert v == pytest.approx(want[i, j], rel=1e-13, abs=1e-13)
+        assert st["current"] == (out["steps"][s - 1] if s else None)
+        assert len(st["terms"]) == (st["current"]["t"] + 1 if s else 0)
+
+
+def test_matmul_state_from_the_address_and_clear_errors():
+    out = node_matmul("""
+      const cs = model.cases(input);
+      const read = (q, prefix) => { const p = new URLSearchParams(q); return model.readState((n) => p.get(n), cs, prefix); };
+      const err = (f) => { try { f(); return null; } catch (e) { return e.message; } };
+      console.log(JSON.stringify({none: read(""), scoped: read("step=2&mm-step=7&mm-case=general", "mm-"),
+        over: read("mm-step=99", "mm-"), bad: read("mm-case=nope&mm-step=x", "mm-"),
+        shape: err(() => model.matmul([[1, 2]], [[1], [2], [3]])), ragged: err(() => model.walk([[1, 2], [3]], [[1], [2]]))}));""", FIT)
+    assert out["none"] == {"state": {"case": "start", "step": 0}, "notes": []}
+    assert out["scoped"] == {"state": {"case": "general", "step": 7}, "notes": []}
+    assert out["over"]["state"] == {"case": "start", "step": 10} and out["over"]["notes"]
+    assert out["bad"]["state"] == {"case": "start", "step": 0} and len(out["bad"]["notes"]) == 2
+    assert out["shape"] == "x has 2 columns but a has 3 rows: x@a needs them equal"
+    assert "rows of equal length" in out["ragged"]
+
+
+# ---------------------------------------------------------------- matmul: in Chromium
+
+def open_matmul(watched, site, query=""):
+    page = watched.page
+    page.goto(site.url + "sgd/" + query)
+    w = page.locator('[data-widget="matmul"]')
+    expect(w).to_have_attribute("data-mounted", "yes", timeout=15000)
+    return page, w
+
+
+def shown(w) -> dict:
+    """What the widget shows: its state, the matrices' numbers, the marked cells, the sum line."""
+    return w.evaluate("""(el) => {
+      const grid = (t) => [...t.querySelectorAll('tr')].map((tr) => [...tr.querySelectorAll('td')]
+        .map((td) => td.dataset.value === '' ? null : Number(td.dataset.value)));
+      const [x, a, out] = el.querySelectorAll('table.mm-matrix');
+      const pair = [...el.querySelectorAll('td.mm-pair')].map((td) => Number(td.dataset.value));
+      const at = (sel) => { const td = el.querySelector(sel); return td ? [Number(td.dataset.i), Number(td.dataset.j)] : null; };
+      const s = el.querySelector('.mm-sum').dataset;
+      return {case: el.dataset.case, step: Number(el.dataset.step), total: Number(el.dataset.total),
+        x: grid(x), a: grid(a), out: grid(out), pair, target: at('td.mm-target'),
+        rows: [...x.querySelectorAll('td.mm-row')].map((td) => Number(td.dataset.i)),
+        cols: [...a.querySelectorAll('td.mm-col')].map((td) => Number(td.dataset.j)),
+        sum: s.sum === '' ? null : Number(s.sum), ijt: s.i === '' ? null : [Number(s.i), Number(s.j), Number(s.t)],
+        text: el.querySelector('.mm-sum').textContent};
+    }""")
+
+
+def check_step(d: dict):
+    """The picture after d['step'] multiplications is NumPy's walk up to there."""
+    x, a = np.array(d["x"]), np.array(d["a"])
+    ref = numpy_walk(x, a)
+    assert d["total"] == len(ref)
+    full = x @ a
+    done = {(e["i"], e["j"]) for e in ref[:d["step"]] if e["t"] == x.shape[1] - 1}
+    for i, row in enumerate(d["out"]):
+        for j, v in enumerate(row):
+            if (i, j) in done:
+                assert v == pytest.approx(full[i, j], rel=1e-12, abs=1e-12)
+            else:
+                assert v is None
+    if d["step"] == 0:
+        assert d["sum"] is None and d["pair"] == [] and d["target"] is None
+        return
+    e = ref[d["step"] - 1]
+    assert d["ijt"] == [e["i"], e["j"], e["t"]] and d["target"] == [e["i"], e["j"]]
+    assert d["pair"] == [e["left"], e["right"]]
+    assert set(d["rows"]) == {e["i"]} and len(d["rows"]) == x.shape[1]
+    assert set(d["cols"]) == {e["j"]} and len(d["cols"]) == a.shape[0]
+    assert d["sum"] == pytest.approx(e["sum"], rel=1e-12, abs=1e-12)
+    assert f"Row {e['i'] + 1} of x times column {e['j'] + 1} of a" in d["text"]
+
+
+@pytest.mark.browser
+def test_matmul_steps_by_pointer_and_keyboard_as_numpy_does(watched, site):
+    page, w = open_matmul(watched, site)
+    d = shown(w)
+    assert (d["case"], d["step"], d["total"]) == ("start", 0, 10)
+    assert d["x"] == FIT["x"][:5] and d["a"] == [[v] for v in FIT["a"][0]]
+    check_step(d)
+    for k in range(1, 4):
+        w.get_by_role("button", name="Step").click()
+        d = shown(w)
+        assert d["step"] == k
+        check_step(d)
+    w.locator(".mm-board").focus()
+    page.keyboard.press("ArrowRight")
+    check_step(shown(w))
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("ArrowLeft")
+    assert shown(w)["step"] == 2
+    w.get_by_role("button", name="Back").press("Enter")
+    assert shown(w)["step"] == 1
+    page.keyboard.press("End")
+    d = shown(w)
+    assert d["step"] == 10
+    check_step(d)
+    assert np.allclose(np.array(d["out"]), np.array(FIT["x"][:5]) @ np.array(FIT["a"][0])[:, None], rtol=1e-12)
+    assert address(page) == {"mm-case": "start", "mm-step": "10"}
+    expect(w.get_by_role("button", name="Step")).to_have_attribute("aria-disabled", "true")
+
+
+@pytest.mark.browser
+def test_matmul_other_examples_and_play(watched, site):
+    page, w = open_matmul(watched, site)
+    w.get_by_label("Example").select_option("trained")
+    w.locator(".mm-board").focus()
+    page.keyboard.press("End")
+    d = shown(w)
+    assert d["case"] == "trained" and d["a"] == [[v] for v in FIT["a"][-1]]
+    check_step(d)
+    expect(w.locator(".mm-link")).to_contain_text(f"after {len(FIT['a']) - 1} steps")
+    w.get_by_label("Example").select_option("general")
+    d = shown(w)
+    assert (d["case"], d["step"], d["total"]) == ("general", 0, 18)
+    w.get_by_role("button", name="Play").click()
+    expect(w).to_have_attribute("data-step", "2", timeout=5000)
+    w.get_by_role("button", name="Pause").click()
+    stopped = shown(w)
+    page.wait_for_timeout(1200)
+    assert shown(w)["step"] == stopped["step"] >= 2
+    check_step(stopped)
+    w.locator(".mm-board").press("End")
+    d = shown(w)
+    check_step(d)
+    assert np.allclose(np.array(d["out"]), np.array(d["x"]) @ np.array(d["a"]))
+    assert address(page) == {"mm-case": "general", "mm-step": "18"}
+
+
+@pytest.mark.browser
+def test_matmul_opens_the_state_in_the_address(watched, site):
+    page, w = open_matmul(watched, site, "?mm-case=general&mm-step=7")
+    d = shown(w)
+    assert (d["case"], d["step"]) == ("general", 7)
+    check_step(d)
+    assert w.get_by_label("Example").input_value() == "general"
+    expect(page.locator('[data-widget="linfit"]')).to_have_attribute("data-mounted", "yes", timeout=15000)
+    page, w = open_matmul(watched, site, "?mm-case=nope&mm-step=x")
+    assert (shown(w)["case"], shown(w)["step"]) == ("start", 0)
+    expect(w.locator(".mm-note")).to_contain_text("no example called")
+
+
+@pytest.mark.browser
+def test_matmul_on_a_phone_with_touch(browser, site):
+    context, page, watch = phone(browser, site, "sgd/?mm-case=general")
+    w = page.locator('[data-widget="matmul"]')
+    expect(w).to_have_attribute("data-mounted", "yes", timeout=15000)
+    assert fits_the_width(page, '[data-widget="matmul"]')
+    for _ in range(4):
+        w.get_by_role("button", name="Step").tap()
+    d = shown(w)
+    assert d["step"] == 4
+    check_step(d)
+    assert fits_the_width(page, '[data-widget="matmul"]')
+    closed_cleanly(context, watch)
