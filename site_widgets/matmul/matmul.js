@@ -24,6 +24,7 @@ const factor = (v) => (v < 0 ? `(${fmtCell(v)})` : fmtCell(v));
 
 export async function mount(el, ctx) {
   el.classList.add("mm");
+  el.dataset.phase = "loading"; // loading | ready, as the figures say it: pages' tests wait for it
   let fit = null, loadNote = "";
   try {
     fit = await ctx.fetchJSON(el.dataset.src || "assets/sgd/fit.json");
@@ -80,6 +81,7 @@ export async function mount(el, ctx) {
   ctx.onUnmount(stop);
   ui.select.value = state.case;
   show(false);
+  el.dataset.phase = "ready";
 }
 
 // ------------------------------------------------------------------ layout

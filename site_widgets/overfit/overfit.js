@@ -77,6 +77,7 @@ export async function mount(el, ctx) {
     }
   }
   update({}, false);
+  el.dataset.phase = "ready"; // as the figures say it (loading | ready | error): pages' tests wait for it
 }
 
 // ------------------------------------------------------------------ controls
