@@ -10,6 +10,7 @@
 import { adamw } from "./adamw.js";
 import { batchCount, epochOrder, gather } from "./data.js";
 import { dropout as drop, lossAndGrads, predict, zeroGrads } from "./head.js";
+import { argmaxRows } from "./interpret.js";
 import { pacer } from "./pace.js";
 import { PyRandom } from "./pyrandom.js";
 import { cycle } from "./schedule.js";
@@ -20,13 +21,12 @@ const now = () => globalThis.performance?.now() ?? Date.now();
 export function evaluate(head, ds) {
   const C = head.nLabels;
   const logp = predict(head, ds.feats, ds.n);
+  const preds = argmaxRows(logp, ds.n, C);
   let loss = 0;
   let wrong = 0;
   for (let i = 0; i < ds.n; i++) {
-    let best = 0;
-    for (let c = 1; c < C; c++) if (logp[i * C + c] > logp[i * C + best]) best = c;
     loss -= logp[i * C + ds.ys[i]];
-    if (best !== ds.ys[i]) wrong++;
+    if (preds[i] !== ds.ys[i]) wrong++;
   }
   const n = Math.max(ds.n, 1);
   return { valid_loss: loss / n, error_rate: wrong / n, accuracy: 1 - wrong / n };

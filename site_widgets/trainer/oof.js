@@ -15,6 +15,7 @@
 import { subset } from "./data.js";
 import { fitOneCycle } from "./fit.js";
 import { linearHead, predict } from "./head.js";
+import { argmaxRows } from "./interpret.js";
 import { PyRandom } from "./pyrandom.js";
 
 /** fold[i] for every photo: stratified by label, seeded. */
@@ -60,10 +61,10 @@ export async function outOfFold(ds, { k = 5, nLabels, seed = 42, folds = null, f
 /** Photos ranked by suspect score (1 - out-of-fold p(given label)), highest first; ties by index. */
 export function suspects(probs, ys, classes) {
   const C = classes.length;
+  const preds = argmaxRows(probs, ys.length, C);
   const rows = Array.from(ys, (y, index) => {
     const p = Array.from(probs.subarray(index * C, (index + 1) * C));
-    const pred = p.reduce((best, v, c) => (v > p[best] ? c : best), 0);
-    return { index, label: classes[y], pred: classes[pred], prob_label: p[y], prob_pred: p[pred],
+    return { index, label: classes[y], pred: classes[preds[index]], prob_label: p[y], prob_pred: p[preds[index]],
       suspect: 1 - p[y], probs: p };
   });
   return rows.sort((a, b) => b.suspect - a.suspect || a.index - b.index);

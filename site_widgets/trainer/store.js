@@ -74,7 +74,8 @@ export function activationCache(backend, { modelSha256, crop, nFeatures = null }
 const SESSION_FULL = "This browser's storage for the site is full, so the session is not saved: reopening the page " +
   "will not restore it. Training works as before; download the head and cleaned.csv to keep them.";
 
-/** A session record is plain JSON-like data: what the reader brought, chose and marked. */
+/** A session record is plain JSON-like data: what the reader brought (file, label, sha256 per
+ *  photo), chose (lr, epochs, split) and marked (file -> mark, cleaner/marks.js's format). */
 export function makeSession({ modelSha256, crop, labels, files, marks = {}, lr = null, epochs = null, seed = 42, validPct = 0.2 }) {
   return { version: SESSION_VERSION, model_sha256: modelSha256, crop, labels: [...labels],
     files: files.map(({ file, label, sha256 }) => ({ file, label, sha256 })), marks: { ...marks }, lr, epochs, seed,
