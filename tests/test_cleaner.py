@@ -57,7 +57,8 @@ def test_csv_quoting_reads_back_in_python_and_in_load_items(tmp_path):
     marks = {names[0]: {"action": "delete"}, names[1]: {"action": "relabel", "label": "teddy"},
              names[2]: {"action": "keep"}}
     out = node("""
-      const { items, marks: m } = input;
+      const { items } = input;
+      const m = new Map(Object.entries(input.marks));
       console.log(JSON.stringify({cleaned: csv.cleanedCsv(items, m), decisions: csv.decisionsCsv(items, m)}));
     """, {"items": items, "marks": marks})
     (tmp_path / "cleaned.csv").write_text(out["cleaned"], newline="")
@@ -206,9 +207,10 @@ def card(page, file):
 
 
 def shown_marks(page) -> dict:
-    return page.evaluate("""() => Object.fromEntries([...document.querySelectorAll('.cln-item')]
+    # pairs, not an object: a file named "__proto__" would not survive as an object's key
+    return dict(page.evaluate("""() => [...document.querySelectorAll('.cln-item')]
       .filter((li) => li.dataset.action !== 'none')
-      .map((li) => [li.dataset.file, li.dataset.action === 'relabel' ? 'relabel:' + li.dataset.newLabel : li.dataset.action]))""")
+      .map((li) => [li.dataset.file, li.dataset.action === 'relabel' ? 'relabel:' + li.dataset.newLabel : li.dataset.action])"""))
 
 
 def report(page) -> dict:

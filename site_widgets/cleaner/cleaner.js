@@ -50,7 +50,7 @@ export async function mount(el, { siteRoot, widgetsRoot }) {
   // ------------------------------------------------------------------ state
   let list = null; // parsed top-losses list + {name}
   let key = null; // its storage key
-  let marks = {}; // file -> mark
+  let marks = new Map(); // file -> mark (a Map: file names are the reader's data, "__proto__" included)
   let items = []; // the list's photos, then the folder's extras
   let extras = []; // [{file, label}] photos in the data folder that the list does not name
   let picked = []; // [{file: File, path, batch}] what the reader opened
@@ -166,7 +166,7 @@ export async function mount(el, { siteRoot, widgetsRoot }) {
     let restoredMarks = 0;
     let savedAt = null;
     if (!same) {
-      marks = {};
+      marks = new Map();
       extras = [];
       unsaved = false;
       const saved = store.loadMarks(key);
@@ -174,7 +174,7 @@ export async function mount(el, { siteRoot, widgetsRoot }) {
         savedAt = saved.savedAt;
         const { marks: m, dropped } = cleanMarks(saved.marks, list.classes);
         marks = m;
-        restoredMarks = Object.keys(m).length;
+        restoredMarks = m.size;
         if (dropped) status.set(`${plural(dropped, "saved mark")} did not fit this list's classes and were left out.`, "idle");
       }
       if (fromStorage) extras = fromStorage.extras;
@@ -299,8 +299,8 @@ export async function mount(el, { siteRoot, widgetsRoot }) {
   // ------------------------------------------------------------------ marks
   function setMark(item, action, label) {
     const m = makeMark(item, action, label);
-    if (m) marks[item.file] = m;
-    else delete marks[item.file];
+    if (m) marks.set(item.file, m);
+    else marks.delete(item.file);
     grid.update(item);
     persist();
     updateProgress();
@@ -348,7 +348,7 @@ export async function mount(el, { siteRoot, widgetsRoot }) {
   function applyFilter() {
     const keep = {
       all: () => true,
-      unmarked: (it) => !marks[it.file],
+      unmarked: (it) => !marks.has(it.file),
       wrong: (it) => it.pred !== null && it.pred !== it.label,
     }[filter];
     const order = items.map((it, i) => (keep(it) ? i : -1)).filter((i) => i >= 0);

@@ -25,11 +25,11 @@ export function toCsv(header, rows) {
 
 const byFile = (a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
 
-/** items: every photo known (the list, then the folder's extras); marks: file -> mark. */
+/** items: every photo known (the list, then the folder's extras); marks: Map file -> mark. */
 export function cleanedRows(items, marks) {
   const rows = [];
   for (const it of items) {
-    const label = finalLabel(it, marks[it.file]);
+    const label = finalLabel(it, marks.get(it.file));
     if (label !== null) rows.push([it.file, label]);
   }
   return rows.sort(byFile);
@@ -43,7 +43,7 @@ export function cleanedCsv(items, marks) {
 export function decisionRows(listed, marks) {
   const rows = [];
   for (const it of listed) {
-    const m = marks[it.file];
+    const m = marks.get(it.file);
     if (m) rows.push([it.file, m.action, m.action === "relabel" ? m.label : ""]);
   }
   return rows.sort(byFile);

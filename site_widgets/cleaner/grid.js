@@ -28,7 +28,7 @@ export class Grid {
     this.items = [];
     this.order = [];
     this.classes = [];
-    this.marks = {};
+    this.marks = new Map();
     this.files = new Map();
     this.page = 0;
     this.urls = new Set();
@@ -147,7 +147,7 @@ export class Grid {
   update(it) {
     const li = this.cards.get(it.file);
     if (!li) return;
-    const m = this.marks[it.file] || null;
+    const m = this.marks.get(it.file) || null;
     li.dataset.action = m ? m.action : "none";
     if (m?.action === "relabel") li.dataset.newLabel = m.label;
     else delete li.dataset.newLabel;

@@ -1,8 +1,9 @@
 // The reader's decisions and where they are kept between page loads (no DOM).
 //
 // A mark is {action: "keep"} | {action: "delete"} | {action: "relabel", label}; relabelling
-// a photo to the label it already has is a keep (as `clean` treats it). Marks are a plain
-// object file -> mark, so they serialise as they are.
+// a photo to the label it already has is a keep (as `clean` treats it). Marks are a Map
+// file -> mark: file names are the reader's data, and an object's keys would mistake
+// "__proto__" or "constructor" for marks.
 //
 // Storage: localStorage, under a key derived from the list's identity (a hash of its file
 // names and classes), so opening the same list again brings its marks back and another
@@ -29,7 +30,7 @@ export function finalLabel(item, mark) {
 export function tally(items, marks) {
   const t = { total: items.length, marked: 0, keep: 0, delete: 0, relabel: 0 };
   for (const it of items) {
-    const m = marks[it.file];
+    const m = marks.get(it.file);
     if (!m) continue;
     t.marked++;
     t[m.action]++;
@@ -39,11 +40,11 @@ export function tally(items, marks) {
 
 /** Keep only well-formed marks whose relabel target is a class; -> {marks, dropped}. */
 export function cleanMarks(raw, classes) {
-  const marks = {};
+  const marks = new Map();
   let dropped = 0;
   for (const [file, m] of Object.entries(raw && typeof raw === "object" ? raw : {})) {
     const ok = m && ACTIONS.includes(m.action) && (m.action !== "relabel" || classes.includes(m.label));
-    if (ok) marks[file] = m.action === "relabel" ? { action: "relabel", label: m.label } : { action: m.action };
+    if (ok) marks.set(file, m.action === "relabel" ? { action: "relabel", label: m.label } : { action: m.action });
     else dropped++;
   }
   return { marks, dropped };
@@ -130,7 +131,8 @@ export class MarkStore {
   }
 
   saveMarks(key, marks) {
-    return this._set(`${key}/marks`, { marks, savedAt: new Date().toISOString() });
+    // Object.fromEntries defines own properties, so "__proto__" is a name like any other
+    return this._set(`${key}/marks`, { marks: Object.fromEntries(marks), savedAt: new Date().toISOString() });
   }
 
   /** -> {marks, savedAt} or null */

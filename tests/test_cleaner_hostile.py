@@ -1,0 +1,83 @@
+"""The data cleaner against hostile and clumsy input (issue 12), in headless Chromium.
+
+Lists are written by hand here (no photos needed: the cleaner works on a list alone),
+with names a plain object would confuse, cells a spreadsheet would evaluate, paths that
+leave the data folder, a data folder that is a shell command, wrong types; and readers
+who fill their storage, work in two tabs, or reload right after a download. What the
+page exports is read back by the training code (load_items, read_decisions, clean).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.test_cleaner import CLASSES, download, open_cleaner, open_list, shown_marks
+
+
+def row(file, label="black", pred="grizzly", loss=1.0, p=0.7):
+    return {"file": file, "label": label, "pred": pred, "prob_pred": p, "prob_label": round(1 - p - 0.05, 4), "loss": loss}
+
+
+def write_list(path: Path, rows, **top) -> Path:
+    obj = {"on": "all", "data": str(path.parent / "photos"), "csv_root": None, "classes": CLASSES, "top_losses": rows}
+    obj.update(top)
+    path.write_text(json.dumps(obj, indent=1))
+    return path
+
+
+def marked(page) -> str:
+    return page.get_attribute(".cln", "data-marked")
+
+
+def mark(page, file, act, label=None):
+    """Press a card's button (via the DOM: names with newlines make poor CSS selectors)."""
+    page.evaluate("""([file, act, label]) => {
+      const li = [...document.querySelectorAll('.cln-item')].find((e) => e.dataset.file === file);
+      if (!li) throw new Error('no card for ' + file);
+      const sel = label === null ? `button[data-act="${act}"]` : `button[data-label="${CSS.escape(label)}"]`;
+      li.querySelector(sel).click(); }""", [file, act, label])
+
+
+def cells(text: str) -> list[list[str]]:
+    return list(csv.reader(text.splitlines(keepends=True)))
+
+
+# ---------------------------------------------------------------- names an object's keys would confuse
+
+PROTO = ["__proto__", "constructor", "toString", "hasOwnProperty", "valueOf", "black/a.jpg"]
+
+
+@pytest.mark.browser
+def test_names_like_proto_are_ordinary_photos_and_their_marks_round_trip(watched, site, tmp_path):
+    from training.bears.clean import CleanConfig, clean, read_decisions
+
+    # the data set as a CSV, so files at its top level are photos of the set (clean reads it)
+    photos = tmp_path / "set"
+    photos.mkdir()
+    with open(photos / "manifest.csv", "w", newline="") as f:
+        csv.writer(f).writerows([["file", "label"]] + [[n, "black"] for n in PROTO])
+    tl = write_list(tmp_path / "top_losses.json", [row(n, loss=3 - i / 10) for i, n in enumerate(PROTO)],
+                    data=str(photos / "manifest.csv"))
+    page = open_cleaner(watched, site)
+    open_list(page, tl)
+    page.wait_for_selector(".cln[data-phase=list]")
+    # nothing is marked before the reader marks anything
+    assert marked(page) == "0" and shown_marks(page) == {}
+    assert page.inner_text(".cln-progress").startswith("0 of 6 marked")
+    mark(page, "__proto__", "keep")
+    mark(page, "constructor", "delete")
+    mark(page, "toString", "relabel", "teddy")
+    want = {"__proto__": "keep", "constructor": "delete", "toString": "relabel:teddy"}
+    assert shown_marks(page) == want and marked(page) == "3"
+    page.reload()
+    page.wait_for_selector(".cln[data-phase=list]")
+    assert shown_marks(page) == want and marked(page) == "3"  # the keep on __proto__ was stored
+    download(page, "Download decisions.csv", tmp_path / "decisions.csv")
+    assert read_decisions(tmp_path / "decisions.csv", CLASSES) == {
+        "__proto__": ("keep", None), "constructor": ("delete", None), "toString": ("relabel", "teddy")}
+    log = clean(CleanConfig(top_losses=str(tl), decisions=str(tmp_path / "decisions.csv"), out=str(tmp_path / "c" / "cleaned.csv")))
+    assert log["deleted"] == ["constructor"] and log["relabelled"] == [{"file": "toString", "from": "black", "to": "teddy"}]
