@@ -17,20 +17,17 @@ export function markText(mark) {
 
 export class Grid {
   /**
-   * onMark(item, action|null, label|null) is called for every decision; the owner
-   * stores it and calls update(item). photoNote(item) says why an item has no photo.
+   * Draws the page of `state` (a CleanerState) that is shown. onMark(item, action|null,
+   * label|null) is called for every decision: the owner stores it and calls update(item).
+   * onPage(page) asks for another page (the owner moves state there and calls render()).
+   * photoNote(item) says why an item has no photo.
    */
-  constructor({ pageSize = 24, onMark, photoNote, onRender }) {
-    this.pageSize = pageSize;
+  constructor({ state, onMark, onPage, photoNote, onRender }) {
+    this.state = state;
     this.onMark = onMark;
+    this.onPage = onPage;
     this.photoNote = photoNote;
     this.onRender = onRender || (() => {});
-    this.items = [];
-    this.order = [];
-    this.classes = [];
-    this.marks = new Map();
-    this.files = new Map();
-    this.page = 0;
     this.urls = new Set();
     this.cards = new Map(); // file -> li on the current page
 
@@ -41,8 +38,7 @@ export class Grid {
     this.list.addEventListener("click", (e) => {
       const b = e.target.closest("button[data-act]");
       if (!b) return;
-      const li = b.closest(".cln-item");
-      const item = this.items[+li.dataset.index];
+      const item = this._item(b.closest(".cln-item"));
       const pressed = b.getAttribute("aria-pressed") === "true";
       // pressing a pressed button takes the mark back
       if (pressed) this.onMark(item, null, null);
@@ -50,44 +46,36 @@ export class Grid {
     });
   }
 
+  _item(li) {
+    return this.state.items[+li.dataset.index];
+  }
+
   _pager() {
-    const prev = h("button", { type: "button", class: "cln-btn", onclick: () => this.go(this.page - 1) }, "← Previous page");
-    const next = h("button", { type: "button", class: "cln-btn", onclick: () => this.go(this.page + 1) }, "Next page →");
+    const prev = h("button", { type: "button", class: "cln-btn", onclick: () => this.go(this.state.page - 1) }, "← Previous page");
+    const next = h("button", { type: "button", class: "cln-btn", onclick: () => this.go(this.state.page + 1) }, "Next page →");
     const text = h("span", { class: "cln-pageinfo" });
     return { node: h("nav", { class: "cln-pager", "aria-label": "Pages of photos" }, prev, text, next), prev, next, text };
   }
 
-  get pages() {
-    return Math.max(1, Math.ceil(this.order.length / this.pageSize));
-  }
-
-  /** New data: the items, the order the filter chose (indexes), classes, marks, files. */
-  set({ items, order, classes, marks, files }) {
-    Object.assign(this, { items, order, classes, marks, files });
-    this.page = Math.min(this.page, this.pages - 1);
-  }
-
+  /** Another page; focus "first" | "last" puts the focus on its first or last photo. */
   go(page, focus = null) {
-    const p = Math.max(0, Math.min(this.pages - 1, page));
-    if (p === this.page && focus === null) return;
-    this.page = p;
-    this.render();
+    if (!this.onPage(page) && focus === null) return;
     if (focus === "first") this.list.querySelector(".cln-item")?.focus();
     if (focus === "last") [...this.list.querySelectorAll(".cln-item")].pop()?.focus();
   }
 
   render() {
+    const st = this.state;
     this.releaseUrls();
     this.cards.clear();
-    const start = this.page * this.pageSize;
-    const shown = this.order.slice(start, start + this.pageSize);
-    this.list.replaceChildren(...shown.map((i) => this._card(i)));
-    if (!shown.length) this.list.append(h("li", { class: "cln-empty" }, "No photo matches this filter."));
+    const { start, indexes } = st.pageSlice();
+    this.list.replaceChildren(...indexes.map((i) => this._card(i)));
+    if (!indexes.length) this.list.append(h("li", { class: "cln-empty" }, "No photo matches this filter."));
     for (const pg of this.pagers) {
-      pg.node.hidden = this.pages <= 1;
-      pg.prev.disabled = this.page === 0;
-      pg.next.disabled = this.page >= this.pages - 1;
-      pg.text.textContent = `Page ${this.page + 1} of ${this.pages} · photos ${shown.length ? start + 1 : 0}–${start + shown.length} of ${this.order.length}`;
+      pg.node.hidden = st.pages <= 1;
+      pg.prev.disabled = st.page === 0;
+      pg.next.disabled = st.page >= st.pages - 1;
+      pg.text.textContent = `Page ${st.page + 1} of ${st.pages} · photos ${indexes.length ? start + 1 : 0}–${start + indexes.length} of ${st.order.length}`;
     }
     this.onRender();
   }
@@ -98,7 +86,7 @@ export class Grid {
   }
 
   _card(index) {
-    const it = this.items[index];
+    const it = this.state.items[index];
     const wrong = it.pred !== null && it.pred !== it.label;
     const facts = it.listed
       ? [`label `, h("b", {}, it.label), `, predicted `, h("b", {}, it.pred ?? "?"), ` ${pct(it.probPred)}`,
@@ -107,7 +95,7 @@ export class Grid {
     const buttons = [
       this._button("keep", null, "k", "Keep"),
       this._button("delete", null, "d", "Delete"),
-      ...this.classes.slice(0, 9).map((c, j) => this._button("relabel", c, String(j + 1), c,
+      ...this.state.list.classes.slice(0, 9).map((c, j) => this._button("relabel", c, String(j + 1), c,
         c === it.label ? `${c}: keep its label` : `Relabel as ${c}`)),
     ];
     const li = h("li", { class: "cln-item", tabindex: "0", dataset: { index, file: it.file, wrong: String(wrong), listed: String(it.listed) } },
@@ -128,7 +116,7 @@ export class Grid {
   }
 
   _photo(it) {
-    const file = this.files.get(it.file);
+    const file = this.state.found.get(it.file);
     if (!file) return h("div", { class: "cln-ph", dataset: { photo: "none" } }, this.photoNote(it));
     const url = URL.createObjectURL(file);
     this.urls.add(url);
@@ -147,7 +135,7 @@ export class Grid {
   update(it) {
     const li = this.cards.get(it.file);
     if (!li) return;
-    const m = this.marks.get(it.file) || null;
+    const m = this.state.markOf(it.file);
     li.dataset.action = m ? m.action : "none";
     if (m?.action === "relabel") li.dataset.newLabel = m.label;
     else delete li.dataset.newLabel;
@@ -166,8 +154,9 @@ export class Grid {
     if (e.ctrlKey || e.metaKey || e.altKey) return;
     const li = e.target.closest(".cln-item");
     if (!li) return;
-    const item = this.items[+li.dataset.index];
+    const item = this._item(li);
     const key = e.key;
+    const classes = this.state.list.classes;
     const mark = (action, label = null) => {
       e.preventDefault();
       this.onMark(item, action, label);
@@ -176,14 +165,14 @@ export class Grid {
     if (key === "k" || key === "K") return mark("keep");
     if (key === "d" || key === "D") return mark("delete");
     if (key === "u" || key === "U") { e.preventDefault(); this.onMark(item, null, null); return; }
-    if (/^[1-9]$/.test(key) && +key <= this.classes.length) return mark("relabel", this.classes[+key - 1]);
+    if (/^[1-9]$/.test(key) && +key <= classes.length) return mark("relabel", classes[+key - 1]);
     const onButton = e.target !== li;
     const moves = { ArrowRight: 1, ArrowLeft: -1, ArrowDown: this.columns(), ArrowUp: -this.columns() };
     if (key in moves && !onButton) { e.preventDefault(); this.move(li, moves[key]); return; }
     if (key === "Home" && !onButton) { e.preventDefault(); this.list.querySelector(".cln-item")?.focus(); return; }
     if (key === "End" && !onButton) { e.preventDefault(); [...this.list.querySelectorAll(".cln-item")].pop()?.focus(); return; }
-    if (key === "PageDown") { e.preventDefault(); this.go(this.page + 1, "first"); return; }
-    if (key === "PageUp") { e.preventDefault(); this.go(this.page - 1, "first"); }
+    if (key === "PageDown") { e.preventDefault(); this.go(this.state.page + 1, "first"); return; }
+    if (key === "PageUp") { e.preventDefault(); this.go(this.state.page - 1, "first"); }
   }
 
   /** How many cards sit in one row of the grid as laid out now. */
@@ -199,8 +188,8 @@ export class Grid {
     const cards = [...this.list.querySelectorAll(".cln-item")];
     const at = cards.indexOf(li) + delta;
     if (at >= 0 && at < cards.length) cards[at].focus();
-    else if (at >= cards.length && this.page < this.pages - 1) this.go(this.page + 1, "first");
-    else if (at < 0 && this.page > 0) this.go(this.page - 1, "last");
+    else if (at >= cards.length && this.state.page < this.state.pages - 1) this.go(this.state.page + 1, "first");
+    else if (at < 0 && this.state.page > 0) this.go(this.state.page - 1, "last");
     else li.focus(); // at either end: stay
   }
 }

@@ -1,0 +1,164 @@
+// What the cleaner says, as plain strings built from its state (no DOM). The view puts
+// them on the page; tests read them in Node.
+
+import { storageProblem } from "./marks.js";
+import { dataFolder } from "./toplosses.js";
+
+export const plural = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+const IMAGE_KINDS = ".jpg .jpeg .png .gif .bmp .webp .tif .tiff";
+
+function coverage(on) {
+  if (on === "all") return "the whole data set";
+  if (on === "valid") return "the validation split only";
+  return `on: ${on ?? "?"}`;
+}
+
+/** One line about the list that is open. */
+export function listInfo(list, wrong) {
+  return `“${list.name}”: ${plural(list.items.length, "photo")} (${coverage(list.on)}), ` +
+    `${plural(wrong, "wrong prediction")}; classes ${list.classes.join(", ")}` +
+    `${list.classesGiven ? "" : " (read from the labels; the file names none)"}${list.data ? `; data folder ${list.data}` : ""}.`;
+}
+
+/** The status after a list was opened (state.openList's result). */
+export function listOpened(res, name, { marked, photosOpen }) {
+  if (res.fromStorage) {
+    return `Restored from this browser's storage: “${name}” with ${plural(marked, "mark")} (saved ${new Date(res.savedAt).toLocaleString()}). ` +
+      "Open the photo folder again to see the photos: browsers do not keep access to your files after a reload.";
+  }
+  if (res.restoredMarks) return `Opened “${name}”; ${plural(res.restoredMarks, "saved mark")} for this list restored from this browser's storage.`;
+  return `Opened “${name}”.${photosOpen ? "" : " Now open the photo folder to see the photos."}`;
+}
+
+export function replaceAsked(res, name) {
+  return `You have ${plural(res.marked, "mark")} on “${res.oldName}” that this browser could not save. ` +
+    `Download cleaned.csv or decisions.csv first, or open “${name}” again to replace them.`;
+}
+
+export function photoNotList(fileName) {
+  return `“${fileName}” is a photo, not the top-losses list. Choose top_losses.json (written by ` +
+    "`python -m training.bears interpret --on all`) with “Open top_losses.json”, and the photos with “Open the photo folder”.";
+}
+
+export function nothingOpened(how) {
+  return `The ${how} is empty (the browser gave no files). Choose the data folder: the one that holds the label folders (black/, grizzly/, teddy/).`;
+}
+
+export function noImages(how, others) {
+  const names = others.slice(0, 3).map((e) => `“${e.path}”`).join(", ");
+  return `No photos in the ${how}: ${plural(others.length, "file")} (${names}${others.length > 3 ? ", …" : ""}), none of them an image ` +
+    `(${IMAGE_KINDS}). Nothing changed.`;
+}
+
+/** What a card without a photo says. */
+export function photoNote(state) {
+  if (state.restored && !state.picked.length) return "Open the photo folder again to see this photo.";
+  return state.picked.length ? "Not in the opened photos." : "Open the photo folder to see the photo.";
+}
+
+/** The report on the opened photos: {text, data} (data: counts for the data- attributes, or null). */
+export function matchReport(state) {
+  const m = state.match;
+  if (!m) {
+    const n = state.extras.length;
+    return { data: null, text: n ? `No photos open (the list and ${plural(n, "photo")} found beside it last time come from this browser's storage).` : "No photos open yet." };
+  }
+  const data = { found: m.matched.size, missing: m.missing.length, extra: m.extras.length, outside: m.outside.length,
+    nonImages: m.nonImages.length, ambiguous: m.ambiguous.length };
+  return { data, text: [...foundParts(state), ...ignoredParts(state)].join(" ").replace(/;$/, ".") };
+}
+
+function foundParts({ match: m, list }) {
+  const n = list.items.length;
+  if (!m.matched.size) {
+    return [`None of the ${n} listed photos is among the opened files. Is this the data folder that training used (${list.data ?? "the folder with black/, grizzly/, teddy/"})?`];
+  }
+  const parts = [`Found ${m.matched.size} of the ${n} listed photos${m.root ? ` (data folder “${m.root}”)` : ""}.`];
+  if (m.missing.length) parts.push(`${plural(m.missing.length, "listed photo is", "listed photos are")} missing (shown with a placeholder; still in cleaned.csv, with your marks).`);
+  return parts;
+}
+
+function ignoredParts(state) {
+  const { match: m, list } = state;
+  const parts = [];
+  const notListed = m.extras.length + m.outside.length + m.ambiguous.length + m.nonImages.length + m.duplicates.length;
+  if (notListed) parts.push(`${plural(notListed, "opened file is", "opened files are")} not in the list:`);
+  if (m.extras.length) parts.push(`${plural(m.extras.length, "photo")} in label folders, added at the end (“new”) and to cleaned.csv under their folder's label;`);
+  const unknown = state.unknownFolders();
+  if (unknown.length) parts.push(`classes mismatch: ${unknown.map((c) => `folder “${c}”`).join(", ")} is not one of the list's classes (${list.classes.join(", ")}); relabel or delete those photos, or training learns an extra class;`);
+  if (m.outside.length) parts.push(`${plural(m.outside.length, "image")} not in a label folder of the data folder, ignored;`);
+  if (m.ambiguous.length) parts.push(`${plural(m.ambiguous.length, "image")} whose name is in more than one label folder, ignored (open the folder instead of single photos);`);
+  if (m.duplicates.length) parts.push(`${plural(m.duplicates.length, "second copy", "second copies")} of listed photos, ignored;`);
+  if (m.nonImages.length) {
+    const names = m.nonImages.slice(0, 3).map((i) => state.picked[i].path).join(", ");
+    parts.push(`${plural(m.nonImages.length, "file")} that ${m.nonImages.length === 1 ? "is" : "are"} not an image, ignored (${names}${m.nonImages.length > 3 ? ", …" : ""}).`);
+  }
+  return parts;
+}
+
+/** The line about saving: {text, warn}. */
+export function saveNote(state) {
+  if (state.saved === "cleared") {
+    return { warn: false, text: `Downloaded ${state.lastExport}. The saved marks were removed from this browser's storage; they stay on this page ` +
+      "until you leave or reload it. Marks you change now are saved again." };
+  }
+  if (state.unsaved || !state.store.available) {
+    return { warn: true, text: `Your marks cannot be saved: ${storageProblem(state.saveError)}. They are kept while this page stays open; ` +
+      "download cleaned.csv (or decisions.csv) before you leave or reload." };
+  }
+  return { warn: false, text: state.list ? "Your marks are saved in this browser as you go, until you download the result." : "" };
+}
+
+export function progress(t) {
+  return `${t.marked} of ${t.total} marked` + (t.marked ? ` (${t.keep} keep, ${t.delete} delete, ${t.relabel} relabel)` : "");
+}
+
+export function filterLabels(t, wrong) {
+  return { all: `All (${t.total})`, unmarked: `Unmarked (${t.total - t.marked})`, wrong: `Wrong predictions (${wrong})` };
+}
+
+export function keysHelp(classes) {
+  const relabel = classes.slice(0, 9).map((c, j) => `${j + 1} ${c}`).join(", ");
+  return `Keys on a photo: k keep, d delete, ${relabel} (relabel; its own label = keep), u unmark; ` +
+    "the next photo gets the focus. ←/→/↑/↓ move, Home/End first/last on the page, PageUp/PageDown change page. " +
+    "Buttons work too; pressing a pressed one takes the mark back.";
+}
+
+const quote = (s) => (/[\s'"$`\\]/.test(s) ? `'${s.replace(/'/g, "'\\''")}'` : s);
+
+/** How to take the files back to training: [{p}|{code}] blocks. */
+export function howto(state) {
+  const { list, match } = state;
+  const folder = dataFolder(list) ?? `/path/to/${match?.root ? match.root.split("/").pop() : "bears"}`;
+  const csvRoot = list.data
+    ? `--csv_root is the data folder as training saw it (“${list.data}” in the list${/\.csv$/i.test(list.data) ? ", a CSV: its folder" : ""}); ` +
+      "without --csv_root, paths are read against the CSV's own folder, so a cleaned.csv moved into the data folder needs none."
+    : "--csv_root is the folder that holds the label folders (this list does not say where it is); without it, paths are read " +
+      "against the CSV's own folder, so a cleaned.csv moved into the data folder needs none.";
+  return [
+    { p: "cleaned.csv lists every photo of the data set (the list, plus photos found in the folder but not listed), " +
+      "minus deletions, with your new labels, as paths relative to the data folder. From the repository root, " +
+      "with the file where your browser saved it:" },
+    { code: `python -m training.bears train --data ~/Downloads/cleaned.csv --csv_root ${quote(folder)} --out runs/cleaned` },
+    { p: csvRoot },
+    { p: "decisions.csv holds only your marks on the list's photos (file,action,label), for the terminal cleaner, " +
+      "which writes cleaned.csv next to the list:" },
+    { code: "python -m training.bears clean --top_losses runs/default/interpret_all/top_losses.json --decisions ~/Downloads/decisions.csv\n" +
+      "python -m training.bears train --data runs/default/interpret_all/cleaned.csv --out runs/cleaned" },
+    { p: "Neither file removes photos from disk (clean --delete_files does)." },
+  ];
+}
+
+export function cleanedNote(state, res) {
+  const { list, match, extras } = state;
+  return `cleaned.csv: ${plural(res.rows, "photo")} (${res.tally.delete} deleted, ${res.tally.relabel} relabelled)` +
+    `${match?.missing.length ? `; ${match.missing.length} of them listed but not in the opened photos` : ""}.` +
+    (list.on === "all" ? "" : ` The list covers only part of the data set (on: ${list.on ?? "?"}): the other ` +
+      `${plural(extras.length, "photo")} come from the opened folder, so make sure it was the whole data folder.`);
+}
+
+export function decisionsNote(res) {
+  return `decisions.csv: ${plural(res.rows, "decision")}` +
+    `${res.outside ? `; ${plural(res.outside, "mark")} on photos outside the list ${res.outside === 1 ? "is" : "are"} only in cleaned.csv` : ""}.`;
+}
