@@ -139,7 +139,7 @@ def test_the_list_reader_refuses_what_is_not_a_top_losses_list():
     assert "not valid JSON" in got["broken.json"]["error"]
     assert "is empty" in got["empty.json"]["error"]
     assert "classes mismatch" in got["mismatch.json"]["error"] and "teddy" in got["mismatch.json"]["error"]
-    assert 'no "file" and "label"' in got["rows.json"]["error"]
+    assert 'entry 1: "label" must be a class name' in got["rows.json"]["error"]
 
 
 # ---------------------------------------------------------------- test data, made in tmp_path

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_cleaner import CLASSES, download, open_cleaner, open_list, shown_marks
+from tests.test_cleaner import CLASSES, download, error_text, open_cleaner, open_list, shown_marks
 
 
 def row(file, label="black", pred="grizzly", loss=1.0, p=0.7):
@@ -81,3 +81,29 @@ def test_names_like_proto_are_ordinary_photos_and_their_marks_round_trip(watched
         "__proto__": ("keep", None), "constructor": ("delete", None), "toString": ("relabel", "teddy")}
     log = clean(CleanConfig(top_losses=str(tl), decisions=str(tmp_path / "decisions.csv"), out=str(tmp_path / "c" / "cleaned.csv")))
     assert log["deleted"] == ["constructor"] and log["relabelled"] == [{"file": "toString", "from": "black", "to": "teddy"}]
+
+
+# ---------------------------------------------------------------- wrong types in the list
+
+WRONG = {
+    "prob.json": ([row("black/a.jpg", p=-3)], {}, ["entry 1", "prob_pred", "between 0 and 1"]),
+    "loss.json": ([row("black/a.jpg"), row("black/b.jpg", loss=-1)], {}, ["entry 2", "loss", "-1"]),
+    "classes.json": ([row("black/a.jpg")], {"classes": "black"}, ['"classes"', "list"]),
+    "pred.json": ([row("black/a.jpg", pred=5)], {}, ["entry 1", '"pred"', "5"]),
+    "file.json": ([row("black/a.jpg"), {**row("x"), "file": 3}], {}, ["entry 2", '"file"']),
+    "label.json": ([row("black/a.jpg", label="panda")], {}, ["entry 1", "panda", "classes"]),
+    "probtext.json": ([{**row("black/a.jpg"), "prob_label": "0.5"}], {}, ["entry 1", "prob_label"]),
+}
+
+
+@pytest.mark.browser
+def test_wrong_types_in_the_list_are_refused_naming_the_entry(watched, site, tmp_path):
+    page = open_cleaner(watched, site)
+    for name, (rows, top, words) in WRONG.items():
+        open_list(page, write_list(tmp_path / name, rows, **top))
+        page.wait_for_function("(n) => document.querySelector('.cln-error').textContent.includes(n)", arg=name)
+        err = error_text(page)
+        for w in words:
+            assert w in err, (name, w, err)
+        assert page.get_attribute(".cln", "data-phase") == "empty"
+        assert "%" not in page.inner_text(".cln")

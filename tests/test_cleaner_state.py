@@ -144,3 +144,14 @@ def test_text_for_a_list_is_plain_words():
     assert "1 black, 2 grizzly, 3 teddy" in got["keys"]
     assert got["progress"] == "0 of 6 marked"
     assert any("--csv_root" in b.get("code", "") for b in got["howto"])
+
+
+def test_the_schema_allows_what_training_may_leave_out():
+    rows = [{"file": "black/a.jpg", "label": "black", "pred": None, "prob_pred": None, "prob_label": None, "loss": None},
+            {"file": "teddy/b.jpg", "label": "teddy"}]
+    got = node("""
+      const l = toplosses.parseTopLosses(JSON.stringify(input), "bare.json");
+      out({ items: l.items, classes: l.classes, on: l.on });
+    """, rows)
+    assert got["classes"] == ["black", "teddy"] and got["on"] is None
+    assert got["items"][0] == {"file": "black/a.jpg", "label": "black", "pred": None, "probPred": None, "probLabel": None, "loss": None}

@@ -18,11 +18,56 @@ export function normalisePath(p) {
   return String(p).replace(/\\/g, "/").replace(/^(\.\/)+/, "").replace(/\/{2,}/g, "/");
 }
 
-const isNum = (x) => typeof x === "number" && Number.isFinite(x);
 const isName = (x) => typeof x === "string" && x.trim() !== "";
+const isProb = (x) => typeof x === "number" && Number.isFinite(x) && x >= 0 && x <= 1;
+const isLoss = (x) => typeof x === "number" && Number.isFinite(x) && x >= 0;
+const shown = (v) => (v === undefined ? "nothing" : JSON.stringify(v).slice(0, 60));
 
-/** JSON text -> {on, data, csvRoot, classes, classesGiven, items: [{file, label, pred, probPred, probLabel, loss}]} */
-export function parseTopLosses(text, name = "the file") {
+// The schema of one entry: field -> [check, what it must be, required]. Optional fields may
+// be missing or null (older reports write no probabilities).
+const ENTRY = {
+  file: [isName, "a file name (text)", true],
+  label: [isName, "a class name (text)", true],
+  pred: [isName, "a class name (text)", false],
+  prob_pred: [isProb, "a probability between 0 and 1", false],
+  prob_label: [isProb, "a probability between 0 and 1", false],
+  loss: [isLoss, "a number ≥ 0", false],
+};
+const TOP = { on: "text", data: "text", csv_root: "text" };
+
+function problemsOfEntry(r, i) {
+  const where = `entry ${i + 1}`;
+  if (!r || typeof r !== "object" || Array.isArray(r)) return [`${where} is ${shown(r)}, not an object with "file" and "label"`];
+  const out = [];
+  for (const [field, [ok, what, required]] of Object.entries(ENTRY)) {
+    const v = r[field];
+    if ((v === undefined || v === null) && !required) continue;
+    if (!ok(v)) out.push(`${where}: "${field}" must be ${what}${required ? "" : " (or null)"}, got ${shown(v)}`);
+  }
+  return out;
+}
+
+function problemsOfTop(obj) {
+  if (Array.isArray(obj)) return [];
+  const out = [];
+  for (const [field, what] of Object.entries(TOP)) {
+    const v = obj[field];
+    if (v !== undefined && v !== null && typeof v !== "string") out.push(`"${field}" must be ${what} (or null), got ${shown(v)}`);
+  }
+  const c = obj.classes;
+  if (c !== undefined && c !== null && (!Array.isArray(c) || !c.every(isName) || new Set(c).size !== c.length)) {
+    out.push(`"classes" must be a list of distinct class names, got ${shown(c)}`);
+  }
+  return out;
+}
+
+function refuse(name, problems, where = WHERE) {
+  throw new ListError(`“${name}” is not a usable top-losses list: ${problems.slice(0, 3).join("; ")}` +
+    `${problems.length > 3 ? ` (and ${problems.length - 3} more)` : ""}. ${where}`);
+}
+
+/** JSON text -> the object and its rows; ListError if it is not a list at all. */
+function readRows(text, name) {
   if (!text || !text.trim()) throw new ListError(`“${name}” is empty. ${WHERE}`);
   let obj;
   try {
@@ -37,52 +82,53 @@ export function parseTopLosses(text, name = "the file") {
       `(it has: ${keys || "nothing"}). ${WHERE}`);
   }
   if (rows.length === 0) throw new ListError(`“${name}” lists no images. ${WHERE}`);
+  return { obj: Array.isArray(obj) ? {} : obj, rows };
+}
 
+/** The classes: as the file names them, else the labels and predictions seen. */
+function classesOf(obj, items, name) {
+  const seen = [...new Set(items.flatMap((t) => (t.pred ? [t.label, t.pred] : [t.label])))].sort();
+  if (!Array.isArray(obj.classes)) {
+    if (seen.length < 2) throw new ListError(`“${name}” has fewer than two classes (${seen.join(", ")}): nothing to relabel to.`);
+    return { classes: seen, classesGiven: false };
+  }
+  const classes = obj.classes.map((c) => c.trim());
+  const known = new Set(classes);
   const problems = [];
-  const seen = new Set();
+  items.forEach((t, i) => {
+    for (const [field, v] of [["label", t.label], ["pred", t.pred]]) {
+      if (v !== null && !known.has(v)) problems.push(`entry ${i + 1} has ${field} “${v}”, which is not one of its classes (${classes.join(", ")})`);
+    }
+  });
+  if (problems.length) refuse(name, [`classes mismatch: ${problems[0]}`, ...problems.slice(1)], `Was the file edited by hand? ${WHERE}`);
+  if (classes.length < 2) throw new ListError(`“${name}” has fewer than two classes (${classes.join(", ")}): nothing to relabel to.`);
+  return { classes, classesGiven: true };
+}
+
+/** JSON text -> {on, data, csvRoot, classes, classesGiven, items: [{file, label, pred, probPred, probLabel, loss}]} */
+export function parseTopLosses(text, name = "the file") {
+  const { obj, rows } = readRows(text, name);
+  const problems = [...problemsOfTop(obj), ...rows.flatMap(problemsOfEntry)];
+  if (problems.length) refuse(name, problems);
+  const seen = new Map(); // file -> entry number
   const items = [];
   rows.forEach((r, i) => {
-    const where = `entry ${i + 1}`;
-    if (!r || typeof r !== "object" || !isName(r.file) || !isName(r.label)) {
-      problems.push(`${where} has no "file" and "label"`);
-      return;
-    }
     const file = normalisePath(r.file.trim());
-    if (seen.has(file)) problems.push(`${where}: ${file} is listed twice`);
-    seen.add(file);
+    if (seen.has(file)) problems.push(`entry ${i + 1}: ${file} is listed twice (entry ${seen.get(file)} too)`);
+    else seen.set(file, i + 1);
     items.push({
       file,
       label: r.label.trim(),
       pred: isName(r.pred) ? r.pred.trim() : null,
-      probPred: isNum(r.prob_pred) ? r.prob_pred : null,
-      probLabel: isNum(r.prob_label) ? r.prob_label : null,
-      loss: isNum(r.loss) ? r.loss : null,
+      probPred: isProb(r.prob_pred) ? r.prob_pred : null,
+      probLabel: isProb(r.prob_label) ? r.prob_label : null,
+      loss: isLoss(r.loss) ? r.loss : null,
     });
   });
-  if (problems.length) {
-    throw new ListError(`“${name}” is not a usable top-losses list: ${problems.slice(0, 3).join("; ")}` +
-      `${problems.length > 3 ? ` (and ${problems.length - 3} more)` : ""}. ${WHERE}`);
-  }
-
-  const seenLabels = [...new Set(items.flatMap((t) => (t.pred ? [t.label, t.pred] : [t.label])))].sort();
-  const classesGiven = Array.isArray(obj.classes);
-  let classes = seenLabels;
-  if (classesGiven) {
-    if (!obj.classes.every(isName) || new Set(obj.classes).size !== obj.classes.length) {
-      throw new ListError(`“${name}”: "classes" must be distinct names, got ${JSON.stringify(obj.classes).slice(0, 120)}.`);
-    }
-    classes = obj.classes.map((c) => c.trim());
-    const unknown = seenLabels.filter((c) => !classes.includes(c));
-    if (unknown.length) {
-      throw new ListError(`“${name}”: classes mismatch: the list uses ${unknown.map((c) => `“${c}”`).join(", ")} ` +
-        `but its classes are ${classes.join(", ")}. Was the file edited by hand? ${WHERE}`);
-    }
-  }
-  if (classes.length < 2) throw new ListError(`“${name}” has fewer than two classes (${classes.join(", ")}): nothing to relabel to.`);
-
+  if (problems.length) refuse(name, problems);
+  const { classes, classesGiven } = classesOf(obj, items, name);
   // Worst first, as training writes it; a stable sort also fixes a list saved in another order.
   if (items.every((t) => t.loss !== null)) items.sort((a, b) => b.loss - a.loss);
-
   return {
     on: typeof obj.on === "string" ? obj.on : null,
     data: isName(obj.data) ? obj.data : null,
