@@ -83,6 +83,35 @@ def test_names_like_proto_are_ordinary_photos_and_their_marks_round_trip(watched
     assert log["deleted"] == ["constructor"] and log["relabelled"] == [{"file": "toString", "from": "black", "to": "teddy"}]
 
 
+# ---------------------------------------------------------------- paths that leave the data folder
+
+UNSAFE = ["../etc/passwd.jpg", "/abs/x.jpg", "C:\\Users\\x.jpg", "c:/x.jpg", "https://evil.example/x.jpg",
+          "black/../../y.jpg", "\\\\server\\share\\z.jpg", "file:///etc/w.jpg", " black/space.jpg", "black/trail.jpg ",
+          "black/nul\u0000.jpg"]
+
+
+@pytest.mark.browser
+def test_paths_outside_the_data_folder_are_refused_by_name_and_the_rest_loads(watched, site, tmp_path):
+    good = ["black/a.jpg", "grizzly/b.jpg", "teddy/c.jpg"]
+    rows = [row(f, loss=2 - i / 20) for i, f in enumerate(good[:1] + UNSAFE + good[1:])]
+    tl = write_list(tmp_path / "top_losses.json", rows)
+    page = open_cleaner(watched, site)
+    open_list(page, tl)
+    page.wait_for_selector(".cln[data-phase=list]")
+    assert page.get_attribute(".cln", "data-items") == "3"
+    assert page.get_attribute(".cln", "data-refused") == str(len(UNSAFE))
+    warn = page.inner_text(".cln-listwarn")
+    assert f"{len(UNSAFE)} entries" in warn
+    for i, name in enumerate(UNSAFE[:5]):  # the first ones are named, with their entry number
+        assert f"entry {i + 2}" in warn and name in warn, (name, warn)
+    assert "outside the data folder" in warn and "not in cleaned.csv" in warn
+    mark(page, "black/a.jpg", "delete")
+    text = download(page, "Download cleaned.csv", tmp_path / "cleaned.csv")
+    assert cells(text) == [["file", "label"], ["grizzly/b.jpg", "black"], ["teddy/c.jpg", "black"]]
+    assert "https:/" not in text
+    assert "refused" in page.inner_text(".cln-exportnote")
+
+
 # ---------------------------------------------------------------- wrong types in the list
 
 WRONG = {

@@ -155,3 +155,25 @@ def test_the_schema_allows_what_training_may_leave_out():
     """, rows)
     assert got["classes"] == ["black", "teddy"] and got["on"] is None
     assert got["items"][0] == {"file": "black/a.jpg", "label": "black", "pred": None, "probPred": None, "probLabel": None, "loss": None}
+
+
+def test_refused_entries_and_folders_are_named_and_survive_a_reload():
+    lst = listing(6)
+    lst["top_losses"] += [{**lst["top_losses"][0], "file": "../up.jpg"}, {**lst["top_losses"][0], "file": "black/x.jpg", "label": "black "}]
+    got = node("""
+      const storage = new MemoryStorage();
+      const st = newState(storage);
+      openText(st, input);
+      st.addPhotos([{ path: "bears/black/p000.jpg", file: file() }, { path: "bears/black /new.jpg", file: file() },
+                    { path: "bears/teddy/new.jpg", file: file() }], { replace: true });
+      const again = newState(storage);
+      again.restore();
+      out({ refused: st.list.refused, note: text.refusedNote(st.list.refused), extras: st.extras, bad: st.badFolders,
+            report: text.matchReport(st), restored: again.list.refused });
+    """, lst)
+    assert got["refused"] == [{"entry": 7, "file": "../up.jpg", "why": "its file goes up out of the data folder (..)"},
+                              {"entry": 8, "file": "black/x.jpg", "why": "its label begins or ends with white space, which training's CSV reader trims"}]
+    assert got["note"].startswith("2 entries of the list refused") and "entry 7 “../up.jpg”" in got["note"]
+    assert got["extras"] == [{"file": "teddy/new.jpg", "label": "teddy"}] and got["bad"] == 1
+    assert got["report"]["data"]["extra"] == 1 and "folder whose name begins or ends with white space" in got["report"]["text"]
+    assert got["restored"] == got["refused"]

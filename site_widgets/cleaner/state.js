@@ -8,7 +8,7 @@
 import { cleanedCsv, cleanedRows, decisionRows, decisionsCsv } from "./csv.js";
 import { cleanMarks, listKey, makeMark, tally } from "./marks.js";
 import { isImageName, matchFiles } from "./match.js";
-import { parseTopLosses, toJSONShape } from "./toplosses.js";
+import { parsePathProblem, parseTopLosses, toJSONShape } from "./toplosses.js";
 
 export const PAGE_SIZE = 24;
 export const FILTERS = ["all", "unmarked", "wrong"];
@@ -31,6 +31,7 @@ export class CleanerState {
     this.found = new Map(); // item file -> the opened File
     this.match = null; // matchFiles() of the list and the opened photos
     this.extras = []; // [{file, label}] photos in the folder that the list does not name
+    this.badFolders = 0; // photos in label folders that cleaned.csv cannot name (spaces around the folder)
     this.items = []; // the list's photos, then the extras
     this.filter = "all";
     this.order = []; // indexes into items that the filter shows
@@ -136,9 +137,11 @@ export class CleanerState {
     this.match = null;
     if (this.picked.length) {
       const m = matchFiles(this.list.items.map((t) => t.file), this.picked.map((p) => ({ path: p.path, batch: p.batch })));
+      const usable = m.extras.filter((x) => !parsePathProblem(x.file, x.label));
       for (const [file, i] of m.matched) this.found.set(file, this.picked[i].file);
-      for (const x of m.extras) this.found.set(x.file, this.picked[x.index].file);
-      this.extras = m.extras.map((x) => ({ file: x.file, label: x.label }));
+      for (const x of usable) this.found.set(x.file, this.picked[x.index].file);
+      this.extras = usable.map((x) => ({ file: x.file, label: x.label }));
+      this.badFolders = m.extras.length - usable.length;
       this.match = m;
     }
     this.items = [

@@ -21,6 +21,19 @@ export function listInfo(list, wrong) {
     `${list.classesGiven ? "" : " (read from the labels; the file names none)"}${list.data ? `; data folder ${list.data}` : ""}.`;
 }
 
+/** Shows control characters in a name ("\u0000"), so a name can be read in a message. */
+const visible = (s) => String(s).replace(/[\u0000-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+
+/** Why entries of the list were left out (empty string when none were). */
+export function refusedNote(refused) {
+  const n = refused.length;
+  if (!n) return "";
+  const named = refused.slice(0, 5).map((x) => `entry ${x.entry} “${visible(x.file)}”: ${x.why}`).join("; ");
+  return `${plural(n, "entry", "entries")} of the list refused: ${n === 1 ? "its file would be" : "their files would be"} outside the data folder ` +
+    `or read differently by training, so ${n === 1 ? "it is" : "they are"} not in cleaned.csv or decisions.csv. ` +
+    `${named}${n > 5 ? `; and ${n - 5} more` : ""}. Rename or move ${n === 1 ? "that photo" : "those photos"} into a label folder and run interpret again to include ${n === 1 ? "it" : "them"}.`;
+}
+
 /** The status after a list was opened (state.openList's result). */
 export function listOpened(res, name, { marked, photosOpen }) {
   if (res.fromStorage) {
@@ -64,7 +77,7 @@ export function matchReport(state) {
     const n = state.extras.length;
     return { data: null, text: n ? `No photos open (the list and ${plural(n, "photo")} found beside it last time come from this browser's storage).` : "No photos open yet." };
   }
-  const data = { found: m.matched.size, missing: m.missing.length, extra: m.extras.length, outside: m.outside.length,
+  const data = { found: m.matched.size, missing: m.missing.length, extra: m.extras.length - state.badFolders, outside: m.outside.length,
     nonImages: m.nonImages.length, ambiguous: m.ambiguous.length };
   return { data, text: [...foundParts(state), ...ignoredParts(state)].join(" ").replace(/;$/, ".") };
 }
@@ -84,11 +97,13 @@ function ignoredParts(state) {
   const parts = [];
   const notListed = m.extras.length + m.outside.length + m.ambiguous.length + m.nonImages.length + m.duplicates.length;
   if (notListed) parts.push(`${plural(notListed, "opened file is", "opened files are")} not in the list:`);
-  if (m.extras.length) parts.push(`${plural(m.extras.length, "photo")} in label folders, added at the end (“new”) and to cleaned.csv under their folder's label;`);
+  const extras = m.extras.length - state.badFolders;
+  if (extras) parts.push(`${plural(extras, "photo")} in label folders, added at the end (“new”) and to cleaned.csv under their folder's label;`);
   const unknown = state.unknownFolders();
   if (unknown.length) parts.push(`classes mismatch: ${unknown.map((c) => `folder “${c}”`).join(", ")} is not one of the list's classes (${list.classes.join(", ")}); relabel or delete those photos, or training learns an extra class;`);
   if (m.outside.length) parts.push(`${plural(m.outside.length, "image")} not in a label folder of the data folder, ignored;`);
   if (m.ambiguous.length) parts.push(`${plural(m.ambiguous.length, "image")} whose name is in more than one label folder, ignored (open the folder instead of single photos);`);
+  if (state.badFolders) parts.push(`${plural(state.badFolders, "photo")} in a folder whose name begins or ends with white space, ignored (training's CSV reader would trim it; rename the folder);`);
   if (m.duplicates.length) parts.push(`${plural(m.duplicates.length, "second copy", "second copies")} of listed photos, ignored;`);
   if (m.nonImages.length) {
     const names = m.nonImages.slice(0, 3).map((i) => state.picked[i].path).join(", ");
@@ -155,7 +170,8 @@ export function cleanedNote(state, res) {
   return `cleaned.csv: ${plural(res.rows, "photo")} (${res.tally.delete} deleted, ${res.tally.relabel} relabelled)` +
     `${match?.missing.length ? `; ${match.missing.length} of them listed but not in the opened photos` : ""}.` +
     (list.on === "all" ? "" : ` The list covers only part of the data set (on: ${list.on ?? "?"}): the other ` +
-      `${plural(extras.length, "photo")} come from the opened folder, so make sure it was the whole data folder.`);
+      `${plural(extras.length, "photo")} come from the opened folder, so make sure it was the whole data folder.`) +
+    (list.refused.length ? ` ${plural(list.refused.length, "refused entry", "refused entries")} of the list ${list.refused.length === 1 ? "is" : "are"} not in it.` : "");
 }
 
 export function decisionsNote(res) {

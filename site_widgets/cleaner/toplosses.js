@@ -6,7 +6,10 @@
 // `file` is relative to the data folder. Older reports (the published example) carry only
 // "on" and "top_losses": the classes are then the labels and predictions seen in the list.
 //
-// Every problem becomes a ListError whose message tells the reader what to choose instead.
+// Every problem with the file as a whole becomes a ListError whose message tells the reader
+// what to choose instead. An entry whose file would not be a path inside the data folder, or
+// that training's CSV reader would read differently, is refused on its own (see pathProblem):
+// the list opens without it and says which entries were left out and why.
 
 export class ListError extends Error {}
 
@@ -19,6 +22,34 @@ export function normalisePath(p) {
 }
 
 const isName = (x) => typeof x === "string" && x.trim() !== "";
+const edgeSpace = (s) => /^\s|\s$/.test(s);
+
+/** Why `file` cannot name a photo inside the data folder in cleaned.csv, or null. Training
+ *  joins it to the data folder and trims each CSV cell, so: no absolute path, drive letter,
+ *  URL or "..", and no white space at either end. */
+export function pathProblem(file) {
+  const p = String(file).replace(/\\/g, "/");
+  if (edgeSpace(p)) return "begins or ends with white space, which training's CSV reader trims";
+  if (p.includes("\0")) return "holds a NUL character, which no file name can";
+  if (/^[A-Za-z]:/.test(p)) return "starts with a drive letter";
+  if (/^[A-Za-z][A-Za-z0-9+.-]*:/.test(p)) return "is a URL";
+  if (p.startsWith("/")) return "is an absolute path";
+  if (p.split("/").includes("..")) return "goes up out of the data folder (..)";
+  return null;
+}
+
+/** Why an entry is refused, or null (its file's problem, or a label with spaces around it). */
+function entryProblem(r) {
+  const why = pathProblem(r.file);
+  if (why) return `its file ${why}`;
+  for (const field of ["label", "pred"]) {
+    if (isName(r[field]) && edgeSpace(r[field])) return `its ${field} begins or ends with white space, which training's CSV reader trims`;
+  }
+  return null;
+}
+
+/** The same rule for a photo found in a label folder: true if cleaned.csv cannot name it. */
+export const parsePathProblem = (file, label) => Boolean(pathProblem(file) || edgeSpace(label));
 const isProb = (x) => typeof x === "number" && Number.isFinite(x) && x >= 0 && x <= 1;
 const isLoss = (x) => typeof x === "number" && Number.isFinite(x) && x >= 0;
 const shown = (v) => (v === undefined ? "nothing" : JSON.stringify(v).slice(0, 60));
@@ -55,8 +86,9 @@ function problemsOfTop(obj) {
     if (v !== undefined && v !== null && typeof v !== "string") out.push(`"${field}" must be ${what} (or null), got ${shown(v)}`);
   }
   const c = obj.classes;
-  if (c !== undefined && c !== null && (!Array.isArray(c) || !c.every(isName) || new Set(c).size !== c.length)) {
-    out.push(`"classes" must be a list of distinct class names, got ${shown(c)}`);
+  const names = (x) => Array.isArray(x) && x.every((n) => isName(n) && !edgeSpace(n)) && new Set(x).size === x.length;
+  if (c !== undefined && c !== null && !names(c)) {
+    out.push(`"classes" must be a list of distinct class names (no spaces around them), got ${shown(c)}`);
   }
   return out;
 }
@@ -92,7 +124,7 @@ function classesOf(obj, items, name) {
     if (seen.length < 2) throw new ListError(`“${name}” has fewer than two classes (${seen.join(", ")}): nothing to relabel to.`);
     return { classes: seen, classesGiven: false };
   }
-  const classes = obj.classes.map((c) => c.trim());
+  const classes = obj.classes;
   const known = new Set(classes);
   const problems = [];
   items.forEach((t, i) => {
@@ -105,27 +137,32 @@ function classesOf(obj, items, name) {
   return { classes, classesGiven: true };
 }
 
-/** JSON text -> {on, data, csvRoot, classes, classesGiven, items: [{file, label, pred, probPred, probLabel, loss}]} */
+/** JSON text -> {on, data, csvRoot, classes, classesGiven, items: [{file, label, pred, probPred,
+ *  probLabel, loss}], refused: [{entry, file, why}]} */
 export function parseTopLosses(text, name = "the file") {
   const { obj, rows } = readRows(text, name);
   const problems = [...problemsOfTop(obj), ...rows.flatMap(problemsOfEntry)];
   if (problems.length) refuse(name, problems);
   const seen = new Map(); // file -> entry number
   const items = [];
+  const refused = [];
   rows.forEach((r, i) => {
-    const file = normalisePath(r.file.trim());
+    const why = entryProblem(r);
+    if (why) { refused.push({ entry: i + 1, file: r.file, why }); return; }
+    const file = normalisePath(r.file);
     if (seen.has(file)) problems.push(`entry ${i + 1}: ${file} is listed twice (entry ${seen.get(file)} too)`);
     else seen.set(file, i + 1);
     items.push({
       file,
-      label: r.label.trim(),
-      pred: isName(r.pred) ? r.pred.trim() : null,
+      label: r.label,
+      pred: isName(r.pred) ? r.pred : null,
       probPred: isProb(r.prob_pred) ? r.prob_pred : null,
       probLabel: isProb(r.prob_label) ? r.prob_label : null,
       loss: isLoss(r.loss) ? r.loss : null,
     });
   });
   if (problems.length) refuse(name, problems);
+  if (!items.length) refuse(name, refused.slice(0, 3).map((x) => `entry ${x.entry} ${x.why}`), `No entry is usable. ${WHERE}`);
   const { classes, classesGiven } = classesOf(obj, items, name);
   // Worst first, as training writes it; a stable sort also fixes a list saved in another order.
   if (items.every((t) => t.loss !== null)) items.sort((a, b) => b.loss - a.loss);
@@ -136,7 +173,14 @@ export function parseTopLosses(text, name = "the file") {
     classes,
     classesGiven,
     items,
+    refused: refused.length ? refused : savedRefused(obj),
   };
+}
+
+/** The refused entries a saved copy carries (toJSONShape), so a reload still names them. */
+function savedRefused(obj) {
+  const r = obj.refused;
+  return Array.isArray(r) ? r.filter((x) => x && Number.isInteger(x.entry) && typeof x.file === "string" && typeof x.why === "string") : [];
 }
 
 /** The folder that the list's file names are relative to, as training saw it (interpret.py:
@@ -149,10 +193,11 @@ export function dataFolder(list) {
   return cut < 0 ? "." : d.slice(0, cut) || "/";
 }
 
-/** Back to training's JSON shape (what the page saves, and re-reads through parseTopLosses). */
+/** Back to training's JSON shape (what the page saves, and re-reads through parseTopLosses);
+ *  the refused entries ride along in "refused", which training's format does not have. */
 export function toJSONShape(list) {
   return {
-    on: list.on, data: list.data, csv_root: list.csvRoot, classes: list.classes,
+    on: list.on, data: list.data, csv_root: list.csvRoot, classes: list.classes, refused: list.refused,
     top_losses: list.items.map((t) => ({ file: t.file, label: t.label, pred: t.pred, prob_pred: t.probPred, prob_label: t.probLabel, loss: t.loss })),
   };
 }

@@ -12,6 +12,7 @@ function buildOpen(on) {
   const folderInput = h("input", { type: "file", webkitdirectory: true, directory: true, multiple: true, class: "cln-file cln-folder", "aria-label": "photo folder" });
   const photosInput = h("input", { type: "file", multiple: true, accept: "image/*,.json", class: "cln-file cln-photos", "aria-label": "photos" });
   const listInfo = h("p", { class: "cln-listinfo" }, "No list open yet.");
+  const listWarn = h("p", { class: "cln-listwarn", role: "note", hidden: true });
   const photoInfo = h("p", { class: "cln-report", "aria-live": "polite" }, "No photos open yet.");
   const drop = h("div", { class: "cln-open", role: "group", "aria-label": "Open the list and the photos" },
     h("div", { class: "cln-step" },
@@ -19,7 +20,7 @@ function buildOpen(on) {
       h("div", { class: "cln-buttons" },
         h("button", { type: "button", class: "md-button md-button--primary", onclick: () => jsonInput.click() }, "Open top_losses.json"),
         h("button", { type: "button", class: "md-button cln-example", onclick: on.example }, "Try the default run's list")),
-      listInfo),
+      listInfo, listWarn),
     h("div", { class: "cln-step" },
       h("p", { class: "cln-steptitle" }, "2. Your photos (the data folder)"),
       h("div", { class: "cln-buttons" },
@@ -28,7 +29,7 @@ function buildOpen(on) {
       photoInfo),
     h("p", { class: "cln-drophint" }, "Or drop the folder, photos or the JSON here. Nothing leaves this browser: photos are only shown, never uploaded."),
     jsonInput, folderInput, photosInput);
-  return { drop, jsonInput, folderInput, photosInput, listInfo, photoInfo };
+  return { drop, jsonInput, folderInput, photosInput, listInfo, listWarn, photoInfo };
 }
 
 /** The review step around the grid: filter, progress, the save note, the keys. */
@@ -106,6 +107,9 @@ export function drawAll(ui, state) {
   if (!state.list) return;
   ui.el.dataset.items = String(state.items.length);
   ui.listInfo.textContent = say.listInfo(state.list, state.list.items.filter((t) => t.pred !== null && t.pred !== t.label).length);
+  ui.el.dataset.refused = String(state.list.refused.length);
+  ui.listWarn.textContent = say.refusedNote(state.list.refused);
+  ui.listWarn.hidden = !state.list.refused.length;
   ui.keysHelp.textContent = say.keysHelp(state.list.classes);
   ui.review.hidden = false;
   ui.exportBox.hidden = false;
