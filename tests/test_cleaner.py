@@ -73,6 +73,29 @@ def test_csv_quoting_reads_back_in_python_and_in_load_items(tmp_path):
                    [names[2], "keep", ""]]
 
 
+TRICKY = ["=1+1", "'=1+1", "''=x", "'x", "'", "''", "-", "+1", "@a", "a=b", "'+", "=HYPERLINK(\"x\",\"y\")", "-1,2", "'@", "=\n="]
+
+
+def test_spreadsheet_guard_reads_back_exactly_in_training(tmp_path):
+    """Cells a spreadsheet would evaluate get one apostrophe; training's reader drops exactly it."""
+    from training.bears.data import guard_cell, load_items, unguard_cell
+
+    names = [f"black/{t}.jpg" for t in TRICKY] + [f"{t}.jpg" for t in TRICKY] + TRICKY
+    labels = ["=cmd", "'=tick", "-minus", "black"]
+    items = [{"file": f, "label": labels[i % 4]} for i, f in enumerate(names)]
+    out = node("""
+      console.log(JSON.stringify({ cleaned: csv.cleanedCsv(input, new Map()), cells: input.map((it) => csv.sheetSafe(it.file)) }));
+    """, items)
+    for c in [c for r in csv.reader(out["cleaned"].splitlines(keepends=True)) for c in r]:
+        assert c[:1] not in ("=", "+", "-", "@", "\t", "\r"), c
+    assert out["cells"] == [guard_cell(it["file"]) for it in items]  # one rule on both sides
+    assert [unguard_cell(guard_cell(n)) for n in names] == names
+    (tmp_path / "cleaned.csv").write_text(out["cleaned"], newline="")
+    got = load_items(tmp_path / "cleaned.csv", tmp_path)
+    want = sorted((it["file"], it["label"]) for it in items)
+    assert sorted((str(f.relative_to(tmp_path)), lab) for f, lab in zip(got.files, got.labels)) == want
+
+
 def test_matching_opened_paths_to_the_list():
     listed = ["black/a.jpg", "grizzly/a.jpg", "black/b.jpg", "teddy/c.jpg"]
     cases = {

@@ -83,6 +83,56 @@ def test_names_like_proto_are_ordinary_photos_and_their_marks_round_trip(watched
     assert log["deleted"] == ["constructor"] and log["relabelled"] == [{"file": "toString", "from": "black", "to": "teddy"}]
 
 
+# ---------------------------------------------------------------- cells a spreadsheet would evaluate
+
+# Label folders whose names start with what a spreadsheet evaluates, one with an apostrophe
+# before it, ordinary and unicode (right-to-left) names, commas and quotes.
+SHEET = {
+    "=cmd": ["=1+1.jpg"], "+plus": ["b.jpg"], "-minus": ["c.jpg"], "@at": ["d.jpg"], "'=tick": ["e.jpg"],
+    "black": ["ok.jpg", "-x.jpg", 'comma, "q".jpg', "שלום עולם.jpg", "'plain.jpg"],
+}
+
+
+@pytest.mark.browser
+def test_cells_a_spreadsheet_would_evaluate_are_guarded_and_training_reads_them_back_exactly(watched, site, tmp_path):
+    from training.bears.clean import CleanConfig, clean, read_decisions
+    from training.bears.data import load_items
+
+    photos = tmp_path / "photos"
+    files = []
+    for lab, names in SHEET.items():
+        (photos / lab).mkdir(parents=True)
+        for n in names:
+            (photos / lab / n).write_bytes(b"not decoded by these checks")
+            files.append(f"{lab}/{n}")
+    classes = sorted(SHEET)
+    tl = write_list(tmp_path / "top_losses.json", [row(f, f.split("/")[0], "black", 2 - i / 20) for i, f in enumerate(files)],
+                    classes=classes)
+    page = open_cleaner(watched, site)
+    open_list(page, tl)
+    page.wait_for_selector(".cln[data-phase=list]")
+    assert page.get_attribute(".cln", "data-items") == str(len(files))
+    mark(page, "black/ok.jpg", "relabel", "=cmd")
+    mark(page, "+plus/b.jpg", "delete")
+    mark(page, "@at/d.jpg", "keep")
+    mark(page, "'=tick/e.jpg", "relabel", "-minus")
+    text = download(page, "Download cleaned.csv", tmp_path / "cleaned.csv")
+    dec = download(page, "Download decisions.csv", tmp_path / "decisions.csv")
+    for c in [c for r in cells(text) + cells(dec) for c in r]:
+        assert c[:1] not in ("=", "+", "-", "@", "\t", "\r"), f"a spreadsheet would evaluate {c!r}"
+
+    want = {f: f.split("/")[0] for f in files if f != "+plus/b.jpg"}
+    want.update({"black/ok.jpg": "=cmd", "'=tick/e.jpg": "-minus"})
+    items = load_items(tmp_path / "cleaned.csv", photos)
+    assert {str(f.relative_to(photos)): lab for f, lab in zip(items.files, items.labels)} == want
+    assert read_decisions(tmp_path / "decisions.csv", classes) == {
+        "black/ok.jpg": ("relabel", "=cmd"), "+plus/b.jpg": ("delete", None), "@at/d.jpg": ("keep", None),
+        "'=tick/e.jpg": ("relabel", "-minus")}
+    log = clean(CleanConfig(top_losses=str(tl), decisions=str(tmp_path / "decisions.csv"), out=str(photos / "cleaned_by_clean.csv")))
+    theirs = load_items(log["cleaned_csv"])
+    assert {str(f.resolve().relative_to(photos.resolve())): lab for f, lab in zip(theirs.files, theirs.labels)} == want
+
+
 # ---------------------------------------------------------------- paths that leave the data folder
 
 UNSAFE = ["../etc/passwd.jpg", "/abs/x.jpg", "C:\\Users\\x.jpg", "c:/x.jpg", "https://evil.example/x.jpg",
