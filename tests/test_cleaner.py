@@ -364,7 +364,7 @@ def test_mark_reload_export_and_training_reads_it(watched, site, bears_copy, tmp
     assert page.get_attribute(".cln", "data-saved") == "cleared" and saved_keys(page) == []
     assert shown_marks(page) == want_marks  # still on screen
     # the command the page gives is the one that works
-    assert f"--csv_root {data}" in page.inner_text(".cln-howto")
+    assert f"--csv_root={data}" in page.inner_text(".cln-howto")
     items = load_items(tmp_path / "cleaned.csv", data)
     assert [(str(f.relative_to(data)), lab) for f, lab in zip(items.files, items.labels)] == want_rows
     assert verify(items).skipped == []  # every row a real, decodable photo
@@ -406,7 +406,7 @@ def test_example_list_with_the_real_folder_pages_and_exports_the_data_set(watche
     info = page.inner_text(".cln-listinfo")
     assert f"{n_listed} photos (the validation split only)" in info
     assert ("read from the labels" in info) == ("classes" not in example)
-    assert f"--csv_root {example['data']}" in page.inner_text(".cln-howto")
+    assert f"--csv_root={example['data']}" in page.inner_text(".cln-howto")
     # a validation list alone cannot make cleaned.csv for the whole data set: refused, with the reason
     page.locator(".cln-export button", has_text="Download cleaned.csv").click()
     assert "only the validation split" in error_text(page)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -160,6 +162,35 @@ def test_paths_outside_the_data_folder_are_refused_by_name_and_the_rest_loads(wa
     assert cells(text) == [["file", "label"], ["grizzly/b.jpg", "black"], ["teddy/c.jpg", "black"]]
     assert "https:/" not in text
     assert "refused" in page.inner_text(".cln-exportnote")
+
+
+# ---------------------------------------------------------------- the command shown to the reader
+
+HOSTILE_DATA = ["bears;id>pwned0.txt;", "$(touch pwned1)", "`touch pwned2`", "it's; touch pwned3", "a b|touch pwned4",
+                "x && touch pwned5", "*", "-rf", "ünï cödé/bears"]
+
+
+@pytest.mark.browser
+def test_the_training_command_quotes_every_value_from_the_list(watched, site, tmp_path):
+    page = open_cleaner(watched, site)
+    run = tmp_path / "run"
+    run.mkdir()
+    for i, data in enumerate(HOSTILE_DATA + ["line\nbreak"]):
+        tl = write_list(tmp_path / f"top_losses{i}.json", [row("black/a.jpg"), row(f"grizzly/{i}.jpg", "grizzly")], data=data)
+        open_list(page, tl)
+        page.wait_for_function("(n) => document.querySelector('.cln-listinfo').textContent.includes(n)", arg=tl.name)
+        cmd = page.inner_text(".cln-howto pre >> nth=0").strip()
+        assert "\n" not in cmd
+        # run what a reader would paste, with `python` replaced by a function that prints its arguments
+        out = subprocess.run(["bash", "-c", 'python() { printf "%s\\0" "$@"; }\n' + cmd], cwd=run, capture_output=True,
+                             text=True, env={"HOME": str(tmp_path), "PATH": os.environ["PATH"]}, timeout=10)
+        assert out.returncode == 0, (cmd, out.stderr)
+        args = out.stdout.split("\0")[:-1]
+        root = data if "\n" not in data else "/path/to/your/photos"
+        assert args == ["-m", "training.bears", "train", "--data", f"{tmp_path}/Downloads/cleaned.csv",
+                        f"--csv_root={root}", "--out", "runs/cleaned"], cmd
+        assert sorted(os.listdir(run)) == [], f"{cmd!r} ran something"
+    assert "control characters" in page.inner_text(".cln-howto")
 
 
 # ---------------------------------------------------------------- wrong types in the list

@@ -177,3 +177,12 @@ def test_refused_entries_and_folders_are_named_and_survive_a_reload():
     assert got["extras"] == [{"file": "teddy/new.jpg", "label": "teddy"}] and got["bad"] == 1
     assert got["report"]["data"]["extra"] == 1 and "folder whose name begins or ends with white space" in got["report"]["text"]
     assert got["restored"] == got["refused"]
+
+
+def test_shell_quoting_is_pythons_shlex_quote():
+    import shlex
+
+    values = ["bears", "/data/bears", "a b", "it's", "$(id)", "`id`", "x;y", "a|b", "*", "-rf", "~/x", "ünï", "", "a\nb",
+              "'", '"', "\\", "!", "#", "{a,b}", "%s", "x=1", "@home"]
+    got = node("out(input.map(text.shellQuote));", values)
+    assert got == [shlex.quote(v) for v in values]

@@ -140,14 +140,31 @@ export function keysHelp(classes) {
     "Buttons work too; pressing a pressed one takes the mark back.";
 }
 
-const quote = (s) => (/[\s'"$`\\]/.test(s) ? `'${s.replace(/'/g, "'\\''")}'` : s);
+/** A value for a POSIX shell command line, as Python's shlex.quote: as it is when it holds
+ *  only characters no shell reads specially, else in single quotes. */
+export const shellQuote = (s) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'"'"'`)}'`);
 
-/** How to take the files back to training: [{p}|{code}] blocks. */
+const PLACEHOLDER = "/path/to/your/photos";
+const hasControl = (s) => /[\u0000-\u001f\u007f]/.test(s);
+
+/** The data folder for --csv_root, and why it is a placeholder if it is one. */
+function csvRootFor({ list, match }) {
+  const folder = dataFolder(list) ?? (match?.root ? `/path/to/${match.root.split("/").pop()}` : null);
+  if (folder === null) return { folder: PLACEHOLDER, why: null };
+  if (hasControl(folder)) {
+    return { folder: PLACEHOLDER, why: "The data folder this list names holds control characters (a line break?), so the " +
+      `command shows ${PLACEHOLDER} instead: put your data folder there.` };
+  }
+  return { folder, why: null };
+}
+
+/** How to take the files back to training: [{p}|{code}] blocks. Every value that comes from
+ *  the list or the reader's files is quoted for the shell. */
 export function howto(state) {
-  const { list, match } = state;
-  const folder = dataFolder(list) ?? `/path/to/${match?.root ? match.root.split("/").pop() : "bears"}`;
+  const { list } = state;
+  const root = csvRootFor(state);
   const csvRoot = list.data
-    ? `--csv_root is the data folder as training saw it (“${list.data}” in the list${/\.csv$/i.test(list.data) ? ", a CSV: its folder" : ""}); ` +
+    ? `--csv_root is the data folder as training saw it (“${visible(list.data)}” in the list${/\.csv$/i.test(list.data) ? ", a CSV: its folder" : ""}); ` +
       "without --csv_root, paths are read against the CSV's own folder, so a cleaned.csv moved into the data folder needs none."
     : "--csv_root is the folder that holds the label folders (this list does not say where it is); without it, paths are read " +
       "against the CSV's own folder, so a cleaned.csv moved into the data folder needs none.";
@@ -155,7 +172,8 @@ export function howto(state) {
     { p: "cleaned.csv lists every photo of the data set (the list, plus photos found in the folder but not listed), " +
       "minus deletions, with your new labels, as paths relative to the data folder. From the repository root, " +
       "with the file where your browser saved it:" },
-    { code: `python -m training.bears train --data ~/Downloads/cleaned.csv --csv_root ${quote(folder)} --out runs/cleaned` },
+    { code: `python -m training.bears train --data ~/Downloads/cleaned.csv --csv_root=${shellQuote(root.folder)} --out runs/cleaned` },
+    ...(root.why ? [{ p: root.why }] : []),
     { p: csvRoot },
     { p: "decisions.csv holds only your marks on the list's photos (file,action,label), for the terminal cleaner, " +
       "which writes cleaned.csv next to the list:" },
