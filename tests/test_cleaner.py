@@ -8,7 +8,7 @@
   committed model's real predictions: open list + folder, mark by click and by keyboard,
   reload (marks and list come back, the page asks for the folder), export; cleaned.csv is
   read by training.bears.data.load_items and equals what `clean --decisions` writes from
-  the exported decisions.csv; after the export a reload shows nothing saved
+  the exported decisions.csv; the marks stay saved until the reader presses Forget
 - the committed example list with the real data folder: paging keeps at most one page of
   thumbnails alive, cleaned.csv lists exactly the data set, 375 px wide works
 - bad input (invalid JSON, the wrong JSON, a photo as the list, classes mismatch, an empty
@@ -360,9 +360,10 @@ def test_mark_reload_export_and_training_reads_it(watched, site, bears_copy, tmp
         del labels[f]
     want_rows = sorted(labels.items())
     assert text == "file,label\r\n" + "".join(f"{f},{lab}\r\n" for f, lab in want_rows)
-    assert "removed from this browser's storage" in page.inner_text(".cln-savenote")
-    assert page.get_attribute(".cln", "data-saved") == "cleared" and saved_keys(page) == []
-    assert shown_marks(page) == want_marks  # still on screen
+    # the marks stay saved (the download may have gone wrong) until the reader forgets them
+    assert "the marks stay saved in case the download went wrong" in page.inner_text(".cln-savenote")
+    assert page.get_attribute(".cln", "data-saved") == "yes" and saved_keys(page) != []
+    assert shown_marks(page) == want_marks
     # the command the page gives is the one that works
     assert f"--csv_root={data}" in page.inner_text(".cln-howto")
     items = load_items(tmp_path / "cleaned.csv", data)
@@ -382,7 +383,9 @@ def test_mark_reload_export_and_training_reads_it(watched, site, bears_copy, tmp
     theirs = {(str(f.resolve().relative_to(data.resolve())), lab) for f, lab in zip(theirs.files, theirs.labels)}
     assert theirs - {("black/broken.jpg", "black")} == set(want_rows)
 
-    # after the export, a reload has nothing saved to restore
+    # once the reader forgets the saved marks, a reload has nothing to restore
+    page.locator(".cln-forget").click()
+    assert page.get_attribute(".cln", "data-saved") == "cleared" and saved_keys(page) == []
     page.reload()
     page.wait_for_selector("[data-widget=cleaner][data-mounted=yes]")
     assert page.get_attribute(".cln", "data-phase") == "empty"

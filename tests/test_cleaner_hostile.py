@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_cleaner import CLASSES, download, error_text, open_cleaner, open_list, shown_marks
+from tests.test_cleaner import CLASSES, download, error_text, open_cleaner, open_list, saved_keys, shown_marks
 
 
 def row(file, label="black", pred="grizzly", loss=1.0, p=0.7):
@@ -217,3 +217,146 @@ def test_wrong_types_in_the_list_are_refused_naming_the_entry(watched, site, tmp
             assert w in err, (name, w, err)
         assert page.get_attribute(".cln", "data-phase") == "empty"
         assert "%" not in page.inner_text(".cln")
+
+
+# ---------------------------------------------------------------- storage: full, two tabs, after a download
+
+def fill_storage(page) -> int:
+    return page.evaluate("""() => { let i = 0;
+      for (let n = 1 << 20; n >= 1; n >>= 1) {
+        const s = 'x'.repeat(n);
+        for (;;) { try { localStorage.setItem('fill-' + i++, s); } catch { break; } }
+      }
+      return i; }""")
+
+
+def free_storage(page):
+    page.evaluate("Object.keys(localStorage).filter((k) => k.startsWith('fill-')).forEach((k) => localStorage.removeItem(k))")
+
+
+@pytest.mark.browser
+def test_full_storage_says_what_is_saved_and_what_is_not(watched, site, tmp_path):
+    files = ["black/a.jpg", "grizzly/b.jpg", "teddy/c.jpg"]
+    tl = write_list(tmp_path / "top_losses.json", [row(f, loss=2 - i / 10) for i, f in enumerate(files)])
+    page = open_cleaner(watched, site)
+    open_list(page, tl)
+    page.wait_for_selector(".cln[data-phase=list]")
+    mark(page, files[0], "delete")
+    assert page.get_attribute(".cln", "data-saved") == "yes"
+    assert fill_storage(page) > 1
+    mark(page, files[1], "keep")
+    note = page.inner_text(".cln-savenote")
+    assert "storage for the site is full" in note and "unknown reason" not in note
+    assert "1 of your 2 marks is not saved" in note, note
+    assert page.get_attribute(".cln", "data-saved") == "no"
+    mark(page, files[2], "relabel", "teddy")
+    note = page.inner_text(".cln-savenote")
+    assert "storage for the site is full" in note and "2 of your 3 marks are not saved" in note, note
+    # space again: the next mark saves everything
+    free_storage(page)
+    mark(page, files[2], "relabel", "grizzly")
+    assert page.get_attribute(".cln", "data-saved") == "yes"
+    page.reload()
+    page.wait_for_selector(".cln[data-phase=list]")
+    assert shown_marks(page) == {files[0]: "delete", files[1]: "keep", files[2]: "relabel:grizzly"}
+
+
+@pytest.mark.browser
+def test_storage_full_from_the_start_stays_said_after_a_mark(watched, site, tmp_path):
+    files = ["black/a.jpg", "grizzly/b.jpg"]
+    tl = write_list(tmp_path / "top_losses.json", [row(f, loss=2 - i / 10) for i, f in enumerate(files)])
+    page = open_cleaner(watched, site)
+    assert fill_storage(page) > 1
+    open_list(page, tl)
+    page.wait_for_selector(".cln[data-phase=list]")
+    assert "storage for the site is full" in page.inner_text(".cln-savenote")
+    mark(page, files[0], "delete")
+    note = page.inner_text(".cln-savenote")
+    assert "storage for the site is full" in note and "unknown reason" not in note, note
+    assert "your 1 mark is not saved" in note and "the list is not saved either" in note, note
+    free_storage(page)
+
+
+@pytest.mark.browser
+def test_two_tabs_on_the_same_list_merge_their_marks(watched, site, tmp_path):
+    files = [f"black/{i}.jpg" for i in range(8)]
+    tl = write_list(tmp_path / "top_losses.json", [row(f, loss=2 - i / 10) for i, f in enumerate(files)])
+    a = open_cleaner(watched, site)
+    open_list(a, tl)
+    a.wait_for_selector(".cln[data-phase=list]")
+    b = a.context.new_page()
+    b.goto(a.url)
+    b.wait_for_selector(".cln[data-phase=list]")  # the same list, restored from storage
+    for f, act in zip(files[:3], ["keep", "delete", "keep"]):
+        mark(a, f, act)
+    mark(b, files[3], "delete")
+    mark(b, files[4], "keep")
+    # tab A hears of tab B's marks, and tab B kept tab A's when it saved
+    a.wait_for_function("document.querySelector('.cln').dataset.marked === '5'", timeout=5000)
+    assert b.get_attribute(".cln", "data-marked") == "5"
+    assert "another tab" in a.inner_text(".cln-savenote")
+    # the same photo marked in both: the later mark wins in both tabs; an unmark travels too
+    mark(b, files[0], "delete")
+    a.wait_for_function(f"document.querySelector('.cln-item[data-file=\"{files[0]}\"]').dataset.action === 'delete'", timeout=5000)
+    mark(a, files[1], "delete")  # pressing a pressed button takes the mark back
+    b.wait_for_function("document.querySelector('.cln').dataset.marked === '4'", timeout=5000)
+    want = {files[0]: "delete", files[2]: "keep", files[3]: "delete", files[4]: "keep"}
+    assert shown_marks(a) == want and shown_marks(b) == want
+    a.reload()
+    a.wait_for_selector(".cln[data-phase=list]")
+    assert shown_marks(a) == want
+    b.close()
+
+
+@pytest.mark.browser
+def test_a_reload_right_after_a_download_keeps_the_marks_until_the_reader_forgets_them(watched, site, tmp_path):
+    files = ["black/a.jpg", "grizzly/b.jpg", "teddy/c.jpg"]
+    tl = write_list(tmp_path / "top_losses.json", [row(f, loss=2 - i / 10) for i, f in enumerate(files)])
+    page = open_cleaner(watched, site)
+    open_list(page, tl)
+    page.wait_for_selector(".cln[data-phase=list]")
+    mark(page, files[0], "delete")
+    mark(page, files[1], "keep")
+    download(page, "Download cleaned.csv", tmp_path / "cleaned.csv")
+    # the save dialog may have been cancelled, the file lost: the marks stay until the reader says
+    page.reload()
+    page.wait_for_selector(".cln[data-phase=list]")
+    assert shown_marks(page) == {files[0]: "delete", files[1]: "keep"}
+    assert "already downloaded" in page.inner_text(".cln-status")
+    page.locator(".cln-forget").click()
+    assert saved_keys(page) == [] and page.get_attribute(".cln", "data-saved") == "cleared"
+    assert shown_marks(page) == {files[0]: "delete", files[1]: "keep"}  # still on the page
+    page.reload()
+    page.wait_for_selector("[data-widget=cleaner][data-mounted=yes]")
+    assert page.get_attribute(".cln", "data-phase") == "empty"
+
+
+# ---------------------------------------------------------------- a huge list
+
+@pytest.mark.browser
+def test_a_list_of_100000_photos_opens_marks_and_survives_a_reload(watched, site, tmp_path):
+    n = 100_000
+    rows = [row(f"{CLASSES[i % 3]}/photo_{i:06d}.jpg", CLASSES[i % 3], CLASSES[(i + 1) % 3], loss=round(5 - i / n, 6))
+            for i in range(n)]
+    tl = write_list(tmp_path / "top_losses.json", rows)
+    page = open_cleaner(watched, site)
+    t0 = page.evaluate("performance.now()")
+    open_list(page, tl)
+    page.wait_for_selector(".cln[data-phase=list]", timeout=30000)
+    opened = page.evaluate("performance.now()") - t0
+    assert page.get_attribute(".cln", "data-items") == str(n)
+    assert opened < 15000, f"opening took {opened:.0f} ms"
+    t0 = page.evaluate("performance.now()")
+    for f in [r["file"] for r in rows[:5]]:
+        mark(page, f, "delete")
+    per_mark = (page.evaluate("performance.now()") - t0) / 5
+    assert per_mark < 500, f"a mark took {per_mark:.0f} ms"
+    assert marked(page) == "5" and page.get_attribute(".cln", "data-saved") == "yes"
+    page.reload()
+    page.wait_for_selector("[data-widget=cleaner][data-mounted=yes]")
+    # whether or not the list itself fitted in storage, the reader is told how to get the marks back
+    if page.get_attribute(".cln", "data-phase") == "empty":
+        assert "open it again" in page.inner_text(".cln-status")
+        open_list(page, tl)
+        page.wait_for_selector(".cln[data-phase=list]", timeout=30000)
+    assert marked(page) == "5"

@@ -186,3 +186,36 @@ def test_shell_quoting_is_pythons_shlex_quote():
               "'", '"', "\\", "!", "#", "{a,b}", "%s", "x=1", "@home"]
     got = node("out(input.map(text.shellQuote));", values)
     assert got == [shlex.quote(v) for v in values]
+
+
+def test_two_states_on_one_storage_merge_and_a_full_storage_says_what_is_missing():
+    got = node("""
+      const storage = new MemoryStorage();
+      const a = newState(storage), b = newState(storage);
+      openText(a, input); openText(b, input);
+      const it = (st, i) => st.items[i];
+      a.setMark(it(a, 0), "delete"); a.setMark(it(a, 1), "keep");
+      const fromA = b.setMark(it(b, 2), "keep").merged;   // b's save reads a's marks first
+      a.onStorage("lesson2-cleaner/v1/" + a.key + "/marks");
+      b.setMark(it(b, 0), null);                            // b takes a's mark back: later wins
+      a.onStorage("lesson2-cleaner/v1/" + a.key + "/marks");
+      const marksOf = (st) => [...st.marks].map(([f, m]) => [f, m.action]).sort();
+      const merged = { a: marksOf(a), b: marksOf(b), fromA };
+      // storage fills up: the page says how many marks it does not hold
+      storage.quota = storage.used;
+      const r = a.setMark(it(a, 3), "delete");
+      const full = { saved: a.saved, pending: a.saving.pending, note: text.saveNote(a), atRisk: a.atRisk() };
+      // the other tab forgets: this one says its marks are not saved any more
+      storage.quota = Infinity;
+      b.forget();
+      a.onStorage("lesson2-cleaner/v1/" + a.key + "/marks");
+      out({ merged, full, removed: { saved: a.saved, note: text.saveNote(a).text, atRisk: a.atRisk() } });
+    """, listing(6))
+    m = got["merged"]
+    assert m["fromA"] == ["black/p000.jpg", "grizzly/p001.jpg"]
+    assert m["a"] == m["b"] == [["grizzly/p001.jpg", "keep"], ["teddy/p002.jpg", "keep"]]
+    f = got["full"]
+    assert f["saved"] == "no" and f["pending"] == {"marks": 1, "unmarks": 0} and f["atRisk"]
+    assert "1 of your 3 marks is not saved. The list is saved." in f["note"]["text"] and f["note"]["warn"]
+    r = got["removed"]
+    assert r["saved"] == "no" and r["atRisk"] and r["note"].startswith("Another tab removed the saved marks of this list")

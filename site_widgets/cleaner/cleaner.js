@@ -29,7 +29,7 @@ import { isImageName } from "./match.js";
 import { CleanerState } from "./state.js";
 import * as say from "./text.js";
 import { ListError, parseTopLosses } from "./toplosses.js";
-import { buildView, drawAll, drawProgress, drawSave } from "./view.js";
+import { buildView, drawAll, drawMarks, drawProgress, drawSave } from "./view.js";
 
 // The default run's list, published with the site: lets a reader with the lesson's bear
 // photos (or none) try the cleaner without training first.
@@ -41,6 +41,7 @@ export async function mount(el, ctx) {
   const cleaner = new Cleaner(el, ctx);
   wireInputs(cleaner.ui, cleaner);
   ctx.listen(window, "beforeunload", (e) => { if (cleaner.state.atRisk()) e.preventDefault(); });
+  ctx.listen(window, "storage", (e) => cleaner.storageChanged(e));
   ctx.onUnmount(() => cleaner.grid.releaseUrls());
   cleaner.restore();
 }
@@ -62,6 +63,7 @@ class Cleaner {
     this.ui = buildView(el, grid, {
       example: () => this.openExample(),
       filter: (value) => { state.setFilter(value); grid.render(); drawProgress(this.ui, state); },
+      forget: () => this.forget(),
       cleaned: () => this.exportCleaned(),
       decisions: () => this.exportDecisions(),
     });
@@ -80,6 +82,7 @@ class Cleaner {
     try {
       const res = state.restore();
       if (!res) return;
+      if (res.stub) { ui.status.set(say.stubRestored(res), "idle"); return; }
       ui.status.set(say.listOpened(res, res.name, { marked: state.tally().marked, photosOpen: false }), "ready");
       drawAll(ui, state);
     } catch (err) {
@@ -142,11 +145,26 @@ class Cleaner {
   }
 
   mark(item, action, label) {
-    const m = this.state.setMark(item, action, label);
-    this.grid.update(item);
-    drawProgress(this.ui, this.state);
+    const { mark, merged } = this.state.setMark(item, action, label);
+    drawMarks(this.ui, this.state, [item.file, ...merged]);
+    this.ui.status.set(`${item.file}: ${markText(mark)}.`, "idle");
+  }
+
+  /** Another tab changed this browser's storage: its marks on this list are merged in. */
+  storageChanged(e) {
+    try {
+      if (e.storageArea !== window.localStorage) return;
+    } catch {
+      return; // storage blocked: no other tab can have written to it
+    }
+    const res = this.state.onStorage(e.key);
+    if (res) drawMarks(this.ui, this.state, res.merged || []);
+  }
+
+  forget() {
+    this.state.forget();
     drawSave(this.ui, this.state);
-    this.ui.status.set(`${item.file}: ${markText(m)}.`, "idle");
+    this.ui.status.set("The saved marks of this list were removed from this browser's storage.", "idle");
   }
 
   exportCleaned() {

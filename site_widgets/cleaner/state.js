@@ -6,8 +6,9 @@
 // of them touches the page. Tested in Node (tests/test_cleaner_state.py).
 
 import { cleanedCsv, cleanedRows, decisionRows, decisionsCsv } from "./csv.js";
-import { cleanMarks, listKey, makeMark, tally } from "./marks.js";
+import { countMarks, listKey, makeMark, MarkBook, tally } from "./marks.js";
 import { isImageName, matchFiles } from "./match.js";
+import { Saving } from "./saving.js";
 import { parsePathProblem, parseTopLosses, toJSONShape } from "./toplosses.js";
 
 export const PAGE_SIZE = 24;
@@ -22,10 +23,11 @@ export class CleanerState {
   /** store: a MarkStore (marks.js); its storage may be missing or full. */
   constructor({ store, pageSize = PAGE_SIZE }) {
     this.store = store;
+    this.saving = new Saving(store);
     this.pageSize = pageSize;
     this.list = null; // parseTopLosses() + {name}
     this.key = null; // the list's storage key
-    this.marks = new Map(); // file -> mark
+    this.marks = new MarkBook(); // file -> mark, with the time of each change
     this.picked = []; // [{file, path, batch}] what the reader opened
     this.batches = 0;
     this.found = new Map(); // item file -> the opened File
@@ -37,58 +39,44 @@ export class CleanerState {
     this.order = []; // indexes into items that the filter shows
     this.page = 0;
     this.restored = false; // shown from storage, the photos not opened again yet
-    this.listSaved = false;
-    this.unsaved = false; // marks changed that storage did not take
-    this.saveError = store.available ? null : store.error;
-    this.saved = store.available ? "no" : "off"; // yes | no | cleared | off, as the root's data-saved says
-    this.lastExport = null; // what was downloaded last ("cleaned.csv")
     this.replaceAsked = null; // key of a list the reader must choose twice (unsaved marks)
   }
 
   // ---------------------------------------------------------------- the list
 
-  /** Use a parsed list. -> {ok: false, marked} when unsaved marks would be replaced (the
-   *  reader is asked; the same list again replaces them), else {ok: true, restoredMarks, dropped, same}. */
+  /** Use a parsed list. -> {ok: false, marked} when marks that are not saved would be replaced
+   *  (the reader is asked; the same list again replaces them), else {ok: true, same,
+   *  restoredMarks, dropped, savedAt, exported, fromStorage}. */
   openList(parsed, name, { fromStorage = null } = {}) {
     const newKey = listKey(parsed);
-    const marked = this.tally().marked;
-    if (this.key && newKey !== this.key && this.unsaved && marked && this.replaceAsked !== newKey) {
+    if (this.key && newKey !== this.key && this.saving.atRisk(this.marks) && this.replaceAsked !== newKey) {
       this.replaceAsked = newKey;
-      return { ok: false, marked, oldName: this.list.name };
+      return { ok: false, marked: this.marks.size, oldName: this.list.name };
     }
     this.replaceAsked = null;
     const same = newKey === this.key;
     this.list = { ...parsed, name };
     this.key = newKey;
-    let restoredMarks = 0;
-    let dropped = 0;
-    let savedAt = fromStorage ? fromStorage.savedAt : null;
-    if (!same) {
-      this.marks = new Map();
-      this.extras = fromStorage ? fromStorage.extras : [];
-      this.unsaved = false;
-      const saved = this.store.loadMarks(newKey);
-      if (saved) {
-        ({ marks: this.marks, dropped } = cleanMarks(saved.marks, this.list.classes));
-        restoredMarks = this.marks.size;
-        savedAt = saved.savedAt || savedAt;
-      }
-    }
     this.restored = Boolean(fromStorage);
-    this.rematch();
-    if (!fromStorage) this.saveList();
-    else {
-      this.listSaved = true;
-      if (this.store.available) this.saved = "yes";
+    if (!same) {
+      this.marks = new MarkBook();
+      this.extras = fromStorage ? fromStorage.extras : [];
     }
+    this.rematch();
+    let opened = { restoredMarks: 0, dropped: 0, savedAt: null, exported: this.saving.exported };
+    if (!same) opened = this.saving.open(newKey, parsed.classes, this.marks, this.listCopy(), { fromStorage: Boolean(fromStorage) });
+    else this.saveList();
     this.setFilter(this.filter);
-    return { ok: true, same, restoredMarks, dropped, savedAt, fromStorage: Boolean(fromStorage) };
+    return { ok: true, same, ...opened, savedAt: opened.savedAt || fromStorage?.savedAt || null, fromStorage: Boolean(fromStorage) };
   }
 
-  /** The list saved last in this browser, parsed again; null if none; throws if unreadable. */
+  /** The list saved last in this browser, parsed again: {name, ...openList()}, or {stub: {name,
+   *  photos}, marks} when it was too big to keep, or null; throws if unreadable. */
   restore() {
     const last = this.store.last();
-    const saved = last ? this.store.loadList(last) : null;
+    if (!last) return null;
+    if (last.stub) return { stub: last.stub, marks: countMarks(this.store.loadMarks(last.key)?.marks) };
+    const saved = this.store.loadList(last.key);
     if (!saved) return null;
     const name = saved.name || "top_losses.json";
     const parsed = parseTopLosses(JSON.stringify(saved.list), name);
@@ -162,13 +150,13 @@ export class CleanerState {
     return this.marks.get(file) || null;
   }
 
-  /** Mark one photo (action null: unmark). -> the mark now held (null: none). */
+  /** Mark one photo (action null: unmark), and save. -> {mark: the mark now held (null:
+   *  none), merged: files whose marks came from another tab while saving}. */
   setMark(item, action, label = null) {
-    const m = makeMark(item, action, label);
-    if (m) this.marks.set(item.file, m);
-    else this.marks.delete(item.file);
-    this.persist();
-    return m;
+    this.marks.set(item.file, makeMark(item, action, label));
+    this.saving.merged = 0;
+    const merged = this.saving.persist(this.marks);
+    return { mark: this.marks.get(item.file), merged };
   }
 
   tally(items = this.items) {
@@ -213,33 +201,36 @@ export class CleanerState {
 
   // ---------------------------------------------------------------- storage
 
+  /** What storage keeps of the list: training's JSON shape, with the photos found beside it. */
+  listCopy() {
+    const payload = { name: this.list.name, list: toJSONShape(this.list), extras: this.extras };
+    return { payload, name: this.list.name, photos: this.list.items.length };
+  }
+
   saveList() {
     if (!this.list) return;
-    const res = this.store.saveList(this.key, { name: this.list.name, list: toJSONShape(this.list), extras: this.extras });
-    this.listSaved = res.ok;
-    if (!res.ok) this.failed(res.error);
+    this.saving.list = this.listCopy();
+    this.saving.saveList();
   }
 
-  persist() {
-    if (!this.key) return;
-    if (!this.listSaved) this.saveList();
-    const res = this.listSaved ? this.store.saveMarks(this.key, this.marks) : { ok: false, error: this.store.error };
-    if (res.ok) {
-      this.unsaved = false;
-      this.saveError = null;
-      this.saved = "yes";
-    } else this.failed(res.error);
+  /** yes | no | cleared | off, as the root's data-saved says. */
+  get saved() {
+    return this.saving.state;
   }
 
-  failed(error) {
-    this.unsaved = true;
-    this.saveError = error || this.store.error;
-    this.saved = this.store.available ? "no" : "off";
+  /** A storage event from another tab (its key): see Saving.onStorage. */
+  onStorage(storageKey) {
+    return this.saving.onStorage(storageKey, this.marks);
   }
 
-  /** Marks that would be lost by leaving the page. */
+  /** The reader's Forget: storage drops this list and its marks; the page keeps them. */
+  forget() {
+    this.saving.forget();
+  }
+
+  /** Marks that leaving the page would lose. */
   atRisk() {
-    return Boolean(this.list && this.unsaved && this.tally().marked);
+    return Boolean(this.list) && this.saving.atRisk(this.marks);
   }
 
   // ---------------------------------------------------------------- export
@@ -268,12 +259,8 @@ export class CleanerState {
     };
   }
 
-  /** After a download: storage forgets the list and its marks; the page keeps them. */
+  /** After a download: remembered with the marks, which stay saved until the reader forgets them. */
   exported(what) {
-    this.store.clear(this.key);
-    this.listSaved = false;
-    this.unsaved = false;
-    this.saved = "cleared";
-    this.lastExport = what;
+    this.saving.downloaded(what, this.marks);
   }
 }

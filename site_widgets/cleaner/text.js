@@ -34,14 +34,31 @@ export function refusedNote(refused) {
     `${named}${n > 5 ? `; and ${n - 5} more` : ""}. Rename or move ${n === 1 ? "that photo" : "those photos"} into a label folder and run interpret again to include ${n === 1 ? "it" : "them"}.`;
 }
 
+const when = (t) => new Date(t).toLocaleString();
+
 /** The status after a list was opened (state.openList's result). */
 export function listOpened(res, name, { marked, photosOpen }) {
+  let text;
   if (res.fromStorage) {
-    return `Restored from this browser's storage: “${name}” with ${plural(marked, "mark")} (saved ${new Date(res.savedAt).toLocaleString()}). ` +
+    text = `Restored from this browser's storage: “${name}” with ${plural(marked, "mark")}${res.savedAt ? ` (saved ${when(res.savedAt)})` : ""}. ` +
       "Open the photo folder again to see the photos: browsers do not keep access to your files after a reload.";
+  } else if (res.restoredMarks) {
+    text = `Opened “${name}”; ${plural(res.restoredMarks, "saved mark")} for this list restored from this browser's storage.`;
+  } else {
+    text = `Opened “${name}”.${photosOpen ? "" : " Now open the photo folder to see the photos."}`;
   }
-  if (res.restoredMarks) return `Opened “${name}”; ${plural(res.restoredMarks, "saved mark")} for this list restored from this browser's storage.`;
-  return `Opened “${name}”.${photosOpen ? "" : " Now open the photo folder to see the photos."}`;
+  if (res.dropped) text += ` ${plural(res.dropped, "saved mark")} did not fit this list's classes and ${res.dropped === 1 ? "was" : "were"} left out.`;
+  if (res.exported && marked) {
+    text += ` You already downloaded ${res.exported.what} from these marks (${when(res.exported.at)}); they stay saved here ` +
+      "until you press “Forget the saved marks”.";
+  }
+  return text;
+}
+
+/** After a reload, when the list shown last was too big to keep in storage. */
+export function stubRestored(res) {
+  return `The list you had open, “${res.stub.name}” (${plural(res.stub.photos, "photo")}), was too big to keep in this browser's storage; ` +
+    `open it again${res.marks ? ` and its ${plural(res.marks, "saved mark")} come back` : ""}.`;
 }
 
 export function replaceAsked(res, name) {
@@ -112,17 +129,48 @@ function ignoredParts(state) {
   return parts;
 }
 
+function notSaved(pending) {
+  const n = pending.total;
+  const k = pending.marks;
+  if (!k && !pending.unmarks) return "";
+  const marks = !k ? "" : k === n ? `your ${plural(n, "mark")} ${n === 1 ? "is" : "are"} not saved`
+    : `${k} of your ${plural(n, "mark")} ${k === 1 ? "is" : "are"} not saved`;
+  const unmarks = pending.unmarks ? `${plural(pending.unmarks, "mark")} you took back ${pending.unmarks === 1 ? "is" : "are"} still saved` : "";
+  return [marks, unmarks].filter(Boolean).join(", and ");
+}
+
+const KEEP_OPEN = "They are kept while this page stays open: download cleaned.csv (or decisions.csv) before you leave or reload.";
+
+/** Why marks are not saved (storage refused, or another tab removed them): {text, warn}. */
+function unsavedNote(sv, n) {
+  if (!sv.store.available) return `Your marks cannot be saved: ${storageProblem(sv.error)}. ${KEEP_OPEN}`;
+  if (sv.removedElsewhere) {
+    return `Another tab removed the saved marks of this list. This page still shows your ${plural(n, "mark")}, not saved now: ` +
+      `mark or unmark a photo to save them all again, or download the result. ${KEEP_OPEN}`;
+  }
+  const what = notSaved({ ...sv.pending, total: n });
+  const list = sv.listSaved || sv.listTooBig ? "The list is saved." : "the list is not saved either.";
+  if (!what) return `Your marks cannot be saved: ${storageProblem(sv.error)}; ${list} ${KEEP_OPEN}`;
+  return `Your marks cannot all be saved: ${storageProblem(sv.error)}; ${what}${list.startsWith("the") ? `, and ${list}` : `. ${list}`} ` +
+    `${KEEP_OPEN} Freeing space (this site's data in the browser's settings) and marking again saves them.`;
+}
+
 /** The line about saving: {text, warn}. */
 export function saveNote(state) {
+  const sv = state.saving;
+  const n = state.marks.size;
+  const merged = sv.merged ? ` ${plural(sv.merged, "mark")} made in another tab on this list ${sv.merged === 1 ? "was" : "were"} merged in (where both tabs marked a photo, the later mark wins).` : "";
+  if (state.saved === "no" || state.saved === "off") {
+    if (state.list || !sv.store.available) return { warn: true, text: unsavedNote(sv, n) + merged };
+    return { warn: false, text: "" };
+  }
   if (state.saved === "cleared") {
-    return { warn: false, text: `Downloaded ${state.lastExport}. The saved marks were removed from this browser's storage; they stay on this page ` +
+    return { warn: false, text: "The saved marks of this list were removed from this browser's storage; they stay on this page " +
       "until you leave or reload it. Marks you change now are saved again." };
   }
-  if (state.unsaved || !state.store.available) {
-    return { warn: true, text: `Your marks cannot be saved: ${storageProblem(state.saveError)}. They are kept while this page stays open; ` +
-      "download cleaned.csv (or decisions.csv) before you leave or reload." };
-  }
-  return { warn: false, text: state.list ? "Your marks are saved in this browser as you go, until you download the result." : "" };
+  const big = sv.listTooBig ? " The list itself is too big for this browser's storage: after a reload, open it again and the marks come back." : "";
+  const done = sv.exported ? ` You downloaded ${sv.exported.what} (${when(sv.exported.at)}); the marks stay saved in case the download went wrong.` : "";
+  return { warn: false, text: `Your marks are saved in this browser as you go, until you press “Forget the saved marks”.${done}${big}${merged}` };
 }
 
 export function progress(t) {

@@ -45,10 +45,11 @@ function buildReview(grid, on) {
   }
   const progress = h("p", { class: "cln-progress" });
   const saveNote = h("p", { class: "cln-savenote" });
+  const forget = h("button", { type: "button", class: "cln-btn cln-forget", hidden: true, onclick: on.forget }, "Forget the saved marks");
   const keysHelp = h("p", { class: "cln-keys" });
   const review = h("div", { class: "cln-review", hidden: true },
-    h("div", { class: "cln-toolbar" }, filterBox, progress), saveNote, keysHelp, grid.node);
-  return { review, filterLabels, progress, saveNote, keysHelp };
+    h("div", { class: "cln-toolbar" }, filterBox, progress), h("div", { class: "cln-save" }, saveNote, forget), keysHelp, grid.node);
+  return { review, filterLabels, progress, saveNote, forget, keysHelp };
 }
 
 /** The export step: the two downloads, what they held, how to use them. */
@@ -64,7 +65,7 @@ function buildExport(on) {
   return { exportBox, exportNote, howto };
 }
 
-/** Every part of the widget in `el`; `on`: {example, filter(value), cleaned, decisions}. */
+/** Every part of the widget in `el`; `on`: {example, filter(value), forget, cleaned, decisions}. */
 export function buildView(el, grid, on) {
   const status = statusLine("cln-status widget-status");
   const error = errorBox("cln-error widget-error");
@@ -88,6 +89,18 @@ export function drawSave(ui, state) {
   ui.el.dataset.saved = state.saved;
   ui.saveNote.textContent = note.text;
   ui.saveNote.dataset.warn = String(note.warn);
+  // something of this list is in storage: the reader may remove it
+  ui.forget.hidden = !state.list || !["yes", "no"].includes(state.saved) || (!state.saving.listSaved && !state.marks.size);
+}
+
+/** The cards of these files, if on the page, and the counts (marks that came from another tab). */
+export function drawMarks(ui, state, files) {
+  for (const file of files) {
+    const li = ui.grid.cards.get(file);
+    if (li) ui.grid.update(state.items[+li.dataset.index]);
+  }
+  drawProgress(ui, state);
+  drawSave(ui, state);
 }
 
 export function drawReport(ui, state) {
