@@ -360,3 +360,31 @@ def test_a_list_of_100000_photos_opens_marks_and_survives_a_reload(watched, site
         open_list(page, tl)
         page.wait_for_selector(".cln[data-phase=list]", timeout=30000)
     assert marked(page) == "5"
+
+
+# ---------------------------------------------------------------- names in any script, many classes
+
+@pytest.mark.browser
+def test_names_show_as_they_are_and_every_class_has_a_button(watched, site, tmp_path):
+    from training.bears.clean import read_decisions
+
+    classes = ["שחור", "black", "grizzly", "teddy", "panda", "polar", "sun", "sloth", "spectacled", "moon", "koala", "\u202eevil"]
+    files = ["שחור/דוב לבן.jpg", "black/\u202egpj.exe.jpg", "black/new\nline.jpg", "grizzly/ok.jpg"]
+    rows = [row(f, "שחור" if f.startswith("שחור") else f.split("/")[0], "teddy", loss=2 - i / 10) for i, f in enumerate(files)]
+    tl = write_list(tmp_path / "top_losses.json", rows, classes=classes)
+    page = open_cleaner(watched, site)
+    open_list(page, tl)
+    page.wait_for_selector(".cln[data-phase=list]")
+    shown = page.eval_on_selector_all(".cln-item", """els => els.map((li) => { const b = li.querySelector('.cln-name bdi');
+      return { file: li.dataset.file, name: b.textContent, isolated: getComputedStyle(b).unicodeBidi,
+               relabel: li.querySelectorAll('button[data-act=relabel]').length }; })""")
+    assert [s["file"] for s in shown] == files
+    assert [s["name"] for s in shown] == ["שחור/דוב לבן.jpg", "black/\\u202egpj.exe.jpg", "black/new\\u000aline.jpg", "grizzly/ok.jpg"]
+    assert all(s["isolated"] == "isolate" and s["relabel"] == 12 for s in shown)
+    assert "the other 3 classes by their buttons" in page.inner_text(".cln-keys")
+    mark(page, files[0], "relabel", "koala")  # the eleventh class: no key, a button
+    mark(page, files[1], "relabel", "\u202eevil")
+    mark(page, files[2], "delete")
+    download(page, "Download decisions.csv", tmp_path / "decisions.csv")
+    assert read_decisions(tmp_path / "decisions.csv", classes) == {
+        files[0]: ("relabel", "koala"), files[1]: ("relabel", "\u202eevil"), files[2]: ("delete", None)}

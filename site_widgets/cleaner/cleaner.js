@@ -147,7 +147,7 @@ class Cleaner {
   mark(item, action, label) {
     const { mark, merged } = this.state.setMark(item, action, label);
     drawMarks(this.ui, this.state, [item.file, ...merged]);
-    this.ui.status.set(`${item.file}: ${markText(mark)}.`, "idle");
+    this.ui.status.set(`${say.visible(item.file)}: ${markText(mark)}.`, "idle");
   }
 
   /** Another tab changed this browser's storage: its marks on this list are merged in. */

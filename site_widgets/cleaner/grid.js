@@ -7,8 +7,10 @@
 // can still be marked.
 
 import { h } from "../common/ui.js";
+import { visible } from "./text.js";
 
 const pct = (p) => (p === null ? "?" : `${(100 * p).toFixed(1)}%`);
+const name = (s) => h("bdi", {}, visible(s)); // isolated: a right-to-left name does not reorder what is beside it
 
 export function markText(mark) {
   if (!mark) return "not marked";
@@ -89,30 +91,33 @@ export class Grid {
     const it = this.state.items[index];
     const wrong = it.pred !== null && it.pred !== it.label;
     const facts = it.listed
-      ? [`label `, h("b", {}, it.label), `, predicted `, h("b", {}, it.pred ?? "?"), ` ${pct(it.probPred)}`,
-        h("br"), `loss ${it.loss === null ? "?" : it.loss.toFixed(2)} · p(${it.label}) ${pct(it.probLabel)}`]
-      : [`label `, h("b", {}, it.label), h("br"), `not in the list (found in the folder)`];
+      ? [`label `, h("b", {}, name(it.label)), `, predicted `, h("b", {}, it.pred === null ? "?" : name(it.pred)), ` ${pct(it.probPred)}`,
+        h("br"), `loss ${it.loss === null ? "?" : it.loss.toFixed(2)} · p(`, name(it.label), `) ${pct(it.probLabel)}`]
+      : [`label `, h("b", {}, name(it.label)), h("br"), `not in the list (found in the folder)`];
+    // a button for every class; the first nine have a key too
     const buttons = [
       this._button("keep", null, "k", "Keep"),
       this._button("delete", null, "d", "Delete"),
-      ...this.state.list.classes.slice(0, 9).map((c, j) => this._button("relabel", c, String(j + 1), c,
-        c === it.label ? `${c}: keep its label` : `Relabel as ${c}`)),
+      ...this.state.list.classes.map((c, j) => this._button("relabel", c, j < 9 ? String(j + 1) : null, visible(c),
+        c === it.label ? `${visible(c)}: keep its label` : `Relabel as ${visible(c)}`)),
     ];
     const li = h("li", { class: "cln-item", tabindex: "0", dataset: { index, file: it.file, wrong: String(wrong), listed: String(it.listed) } },
       h("div", { class: "cln-thumb" }, this._photo(it)),
       h("div", { class: "cln-info" },
-        h("p", { class: "cln-name" }, h("span", { class: "cln-rank" }, it.listed ? `#${it.rank}` : "new"), " ", it.file),
+        h("p", { class: "cln-name" }, h("span", { class: "cln-rank" }, it.listed ? `#${it.rank}` : "new"), " ", name(it.file)),
         h("p", { class: "cln-facts" }, ...facts),
         h("p", { class: "cln-badge" })),
-      h("div", { class: "cln-actions", role: "group", "aria-label": `Decision for ${it.file}` }, ...buttons));
+      h("div", { class: "cln-actions", role: "group", "aria-label": `Decision for ${visible(it.file)}` }, ...buttons));
     this.cards.set(it.file, li);
     this.update(it);
     return li;
   }
 
+  /** key: its keyboard key, or null (classes after the ninth have none). */
   _button(act, label, key, text, aria = null) {
     return h("button", { type: "button", class: "cln-btn cln-mark", "aria-pressed": "false", dataset: label ? { act, label } : { act },
-      "aria-label": aria || text, title: `${aria || text} (key ${key})` }, h("kbd", { "aria-hidden": "true" }, key), " ", text);
+      "aria-label": aria || text, title: key ? `${aria || text} (key ${key})` : aria || text },
+    key ? [h("kbd", { "aria-hidden": "true" }, key), " "] : null, text);
   }
 
   _photo(it) {
@@ -120,7 +125,7 @@ export class Grid {
     if (!file) return h("div", { class: "cln-ph", dataset: { photo: "none" } }, this.photoNote(it));
     const url = URL.createObjectURL(file);
     this.urls.add(url);
-    const img = h("img", { src: url, alt: `photo ${it.file}`, loading: "lazy", decoding: "async" });
+    const img = h("img", { src: url, alt: `photo ${visible(it.file)}`, loading: "lazy", decoding: "async" });
     img.addEventListener("load", () => { img.dataset.photo = "shown"; });
     img.addEventListener("error", () => {
       URL.revokeObjectURL(url);
@@ -147,7 +152,7 @@ export class Grid {
     }
     li.querySelector(".cln-badge").textContent = m ? `Marked: ${markText(m)}` : "";
     const pred = it.listed ? `, predicted ${it.pred ?? "?"} ${pct(it.probPred)}, loss ${it.loss === null ? "?" : it.loss.toFixed(2)}` : ", not in the list";
-    li.setAttribute("aria-label", `${it.file}: labelled ${it.label}${pred}; ${markText(m)}`);
+    li.setAttribute("aria-label", `${visible(it.file)}: labelled ${visible(it.label)}${pred}; ${markText(m)}`);
   }
 
   _key(e) {

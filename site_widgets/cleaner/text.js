@@ -16,13 +16,15 @@ function coverage(on) {
 
 /** One line about the list that is open. */
 export function listInfo(list, wrong) {
-  return `“${list.name}”: ${plural(list.items.length, "photo")} (${coverage(list.on)}), ` +
+  return `“${visible(list.name)}”: ${plural(list.items.length, "photo")} (${coverage(list.on)}), ` +
     `${plural(wrong, "wrong prediction")}; classes ${list.classes.join(", ")}` +
-    `${list.classesGiven ? "" : " (read from the labels; the file names none)"}${list.data ? `; data folder ${list.data}` : ""}.`;
+    `${list.classesGiven ? "" : " (read from the labels; the file names none)"}${list.data ? `; data folder ${visible(list.data)}` : ""}.`;
 }
 
-/** Shows control characters in a name ("\u0000"), so a name can be read in a message. */
-const visible = (s) => String(s).replace(/[\u0000-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+/** A name as it can be read: control characters and the invisible marks that reorder text
+ *  (a right-to-left override can make "gpj.exe" look like "exe.jpg") are shown as \u202e. */
+export const visible = (s) => String(s).replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g,
+  (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 
 /** Why entries of the list were left out (empty string when none were). */
 export function refusedNote(refused) {
@@ -67,7 +69,7 @@ export function replaceAsked(res, name) {
 }
 
 export function photoNotList(fileName) {
-  return `“${fileName}” is a photo, not the top-losses list. Choose top_losses.json (written by ` +
+  return `“${visible(fileName)}” is a photo, not the top-losses list. Choose top_losses.json (written by ` +
     "`python -m training.bears interpret --on all`) with “Open top_losses.json”, and the photos with “Open the photo folder”.";
 }
 
@@ -76,7 +78,7 @@ export function nothingOpened(how) {
 }
 
 export function noImages(how, others) {
-  const names = others.slice(0, 3).map((e) => `“${e.path}”`).join(", ");
+  const names = others.slice(0, 3).map((e) => `“${visible(e.path)}”`).join(", ");
   return `No photos in the ${how}: ${plural(others.length, "file")} (${names}${others.length > 3 ? ", …" : ""}), none of them an image ` +
     `(${IMAGE_KINDS}). Nothing changed.`;
 }
@@ -123,7 +125,7 @@ function ignoredParts(state) {
   if (state.badFolders) parts.push(`${plural(state.badFolders, "photo")} in a folder whose name begins or ends with white space, ignored (training's CSV reader would trim it; rename the folder);`);
   if (m.duplicates.length) parts.push(`${plural(m.duplicates.length, "second copy", "second copies")} of listed photos, ignored;`);
   if (m.nonImages.length) {
-    const names = m.nonImages.slice(0, 3).map((i) => state.picked[i].path).join(", ");
+    const names = m.nonImages.slice(0, 3).map((i) => visible(state.picked[i].path)).join(", ");
     parts.push(`${plural(m.nonImages.length, "file")} that ${m.nonImages.length === 1 ? "is" : "are"} not an image, ignored (${names}${m.nonImages.length > 3 ? ", …" : ""}).`);
   }
   return parts;
@@ -182,8 +184,9 @@ export function filterLabels(t, wrong) {
 }
 
 export function keysHelp(classes) {
-  const relabel = classes.slice(0, 9).map((c, j) => `${j + 1} ${c}`).join(", ");
-  return `Keys on a photo: k keep, d delete, ${relabel} (relabel; its own label = keep), u unmark; ` +
+  const relabel = classes.slice(0, 9).map((c, j) => `${j + 1} ${visible(c)}`).join(", ");
+  const more = classes.length > 9 ? `; the other ${plural(classes.length - 9, "class", "classes")} by their buttons` : "";
+  return `Keys on a photo: k keep, d delete, ${relabel} (relabel; its own label = keep${more}), u unmark; ` +
     "the next photo gets the focus. ←/→/↑/↓ move, Home/End first/last on the page, PageUp/PageDown change page. " +
     "Buttons work too; pressing a pressed one takes the mark back.";
 }
