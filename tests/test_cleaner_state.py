@@ -219,3 +219,19 @@ def test_two_states_on_one_storage_merge_and_a_full_storage_says_what_is_missing
     assert "1 of your 3 marks is not saved. The list is saved." in f["note"]["text"] and f["note"]["warn"]
     r = got["removed"]
     assert r["saved"] == "no" and r["atRisk"] and r["note"].startswith("Another tab removed the saved marks of this list")
+
+
+def test_a_photo_listed_twice_is_named_and_a_folder_without_the_photos_is_said():
+    lst = listing(4)
+    dup = {**lst, "top_losses": lst["top_losses"] + [{**lst["top_losses"][1], "file": "./grizzly\\p001.jpg"}]}
+    got = node("""
+      let error = null;
+      try { toplosses.parseTopLosses(JSON.stringify(input.dup), "dup.json"); } catch (e) { error = e.message; }
+      const st = newState(new MemoryStorage());
+      openText(st, input.lst);
+      st.addPhotos([{ path: "holiday/beach.jpg", file: file() }, { path: "holiday/dog.png", file: file() }], { replace: true });
+      out({ error, report: text.matchReport(st), items: st.items.length });
+    """, {"dup": dup, "lst": lst})
+    assert "entry 5: grizzly/p001.jpg is listed twice (entry 2 too)" in got["error"]
+    assert got["report"]["data"]["found"] == 0 and got["items"] == 4
+    assert got["report"]["text"].startswith("None of the 4 listed photos is among the opened files")
