@@ -8,7 +8,8 @@
 //   state.js      what the cleaner knows (list, photos matched, marks, filter, pages, exports)
 //   toplosses.js  reading and checking top_losses.json
 //   match.js      which opened file is which listed photo; photos the list does not name
-//   marks.js      decisions, and saving them in localStorage until they are exported
+//   marks.js      decisions (a MarkBook: marks with the time of each change) and localStorage
+//   saving.js     what is saved and what is not; merging another tab's marks
 //   csv.js        cleaned.csv and decisions.csv, as the training scripts read them
 //   text.js       every sentence the cleaner says
 //   view.js, grid.js  the page parts and the photo grid (drawing and the keyboard only)
@@ -18,7 +19,8 @@
 // the example list, a site-root path (default: the default run's published list).
 //
 // State for tests and curious readers, as data- attributes on the root: data-phase
-// (empty | list | ready), data-items, data-marked, data-saved (yes | no | cleared | off);
+// (empty | list | ready), data-items, data-marked, data-refused (entries of the list left
+// out), data-saved (yes | no | cleared | off);
 // on the match report: data-found, data-missing, data-extra, data-outside, data-non-images,
 // data-ambiguous; data-live-urls (object URLs alive for thumbnails).
 
