@@ -1,8 +1,11 @@
-// A figure's choice kept in the page address (?run=lr_too_high), so a link can
-// open it and a reload keeps it. replaceState: switching adds no history entries.
+// A widget's choices kept in the page address (?run=lr_too_high, ?lr=0.5), so a link can
+// open them and a reload (or Back after instant navigation) keeps them. replaceState:
+// changing a choice adds no history entry.
+
+export const readParams = () => new URLSearchParams(window.location.search);
 
 export function readParam(name) {
-  return new URLSearchParams(window.location.search).get(name);
+  return readParams().get(name);
 }
 
 export function writeParam(name, value) {
