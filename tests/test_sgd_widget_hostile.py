@@ -1,8 +1,9 @@
 """The SGD widget against clumsy or hostile readers (issue 12), in headless Chromium with
 real Pyodide on the built site. Each test names what a reader does and what the page
-must do: report at once what ended a run (never "did not finish" when it did), say what
-is wrong with what update() returned, and survive code that prints megabytes. The
-reader's code always stays in the editor."""
+must do: end Python when the page is left, report at once what ended a run (never "did
+not finish" when it did), say what is wrong with what update() returned, and survive code
+that prints megabytes or edits while a run plays. The reader's code always stays in the
+editor."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.support import ROOT
-from tests.test_sgd_widget import RECORDED, loss, open_sgd, results, run_code, wait_for_live_run_end
+from tests.test_sgd_widget import RECORDED, W, loss, open_sgd, results, run_code, wait_for_live_run_end
 
 pytestmark = pytest.mark.browser
 
@@ -36,6 +37,10 @@ def error_within(page, code: str, seconds: float) -> tuple[str, float]:
     return page.text_content(ERROR), time.monotonic() - t0
 
 
+def widget_workers(page) -> list[str]:
+    return [w.url for w in page.workers if "/assets/widgets/" in w.url]
+
+
 def restore_gives_the_lesson_run(page):
     n = results(page)
     page.click(".linfit-restore")
@@ -46,6 +51,20 @@ def restore_gives_the_lesson_run(page):
 
 def update_returning(expr: str) -> str:
     return f"def update(a, xb, yb, lr):\n    return {expr}\n"
+
+
+# ---------------------------------------------------------------- leaving the page
+
+def test_leaving_during_an_endless_loop_ends_python_for_good(watched, site):
+    """A reader starts an endless loop and leaves by instant navigation: the worker goes at
+    once, and nothing starts Python again 3 s later (the old timeout restarted it)."""
+    page = ready_sgd(watched, site)
+    run_code(page, "def update(a, xb, yb, lr):\n    while True:\n        pass\n")
+    expect(page.locator(W)).to_have_attribute("data-busy", "true")
+    page.locator("a.md-footer__link--prev").click()  # tricks/: no SGD widget
+    page.wait_for_function("!location.pathname.endsWith('/sgd/')")
+    page.wait_for_timeout(4500)  # past the 3 s limit
+    assert widget_workers(page) == []
 
 
 # ---------------------------------------------------------------- ending Python from update()
@@ -103,3 +122,21 @@ def test_printing_megabytes_keeps_the_last_lines(watched, site):
     assert "earlier characters not shown" in out and out.rstrip().endswith("step done")
     assert len(out) < 5000
     assert loss(page) == pytest.approx(RECORDED["optimum_loss"], rel=1e-3)
+
+
+def test_editing_while_a_run_plays_loses_nothing_and_runs_the_last_code(watched, site):
+    page = ready_sgd(watched, site)
+    page.click(".linfit-play")
+    expect(page.locator(W)).to_have_attribute("data-playing", "true")
+    editor = page.locator(".linfit-code")
+    editor.click()
+    page.keyboard.press("Control+End")
+    page.keyboard.type("\n# my note")
+    assert page.get_attribute(W, "data-playing") == "true"  # typing does not stop the animation
+    n = results(page)
+    for factor in ("0.5", "0.25", "0"):  # three runs asked for at once: the last one is shown
+        editor.fill(ORIGINAL.replace("lr * gi", f"lr * gi * {factor}") + "# my note\n")
+        page.keyboard.press("Control+Enter")
+    wait_for_live_run_end(page, after=n)
+    assert loss(page) == pytest.approx(RECORDED["loss"][0])  # factor 0: the line never moves
+    assert page.input_value(".linfit-code").endswith("# my note\n")

@@ -1,6 +1,6 @@
 // Every setting of the SGD widget in one place: defaults, choices, limits.
 // Defaults match the run recorded by `python -m training.sgd_linear --site docs/assets/sgd`
-// (fit.json), so the widget can play that recording while Python loads.
+// (fit.json, momentum.json), so the widget can play that recording while Python loads.
 
 export const SETTINGS = {
   lr: { label: "Learning rate", default: 0.1, choices: [0.001, 0.003, 0.01, 0.03, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9, 1.0, 1.1, 1.5, 2] },
@@ -10,9 +10,14 @@ export const SETTINGS = {
 
 export const PLAYBACK = {
   stepsPerSecond: 30, // animation speed: 100 steps in just over 3 s
-  runTimeoutMs: 3000, // a run of the reader's code longer than this is stopped (endless loop)
+  runTimeoutMs: 3000, // a run of the reader's code longer than this is stopped (endless loop)...
+  slowMachineFactor: 6, // ...unless this machine needs more: this many times what the lesson's
+  //                       update() takes here for the same settings (measured when Python starts)
   divergedLoss: 1e6, // above this the readout warns that the loss is exploding
+  maxText: 20000, // characters of an error or of printed output shown (Python caps them too)
 };
 
 export const DEFAULTS = Object.fromEntries(Object.entries(SETTINGS).map(([k, s]) => [k, s.default]));
 export const SEED = 42; // the recording's seed: the same mini-batches as the PyTorch run
+export const CODE = "assets/widgets/linfit/update.py"; // the editor's code when the page names none
+export const WORKER = "linfit/worker.js"; // site_widgets/ path of the Python worker
