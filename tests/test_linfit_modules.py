@@ -1,8 +1,8 @@
 """The SGD widget's DOM-free modules in Node (site_widgets/linfit/state.js, python.js), its
 starting code, and the length of every function of the widgets this branch owns.
 
-- state.js: playback, the bookkeeping of runs (which answer is shown, which one is out of
-  date), the time a run may take, every message.
+- state.js: settings and their URL form, playback, the bookkeeping of runs (which answer is
+  shown, which one is out of date), the time a run may take, every message.
 - python.js against a fake worker: start, runs, the timeout, a worker that breaks the protocol
   or sends numbers that are not finite, a crash, and dispose(), after which nothing restarts.
 """
@@ -36,6 +36,18 @@ def test_update_py_is_the_update_the_sgd_page_shows():
 
 
 # ---------------------------------------------------------------- state.js
+
+def test_settings_from_the_address_and_back():
+    out = node("""
+      const a = state.settingsFrom(new URLSearchParams("lr=1.5&batch=all&steps=nope"));
+      const b = state.settingsFrom(new URLSearchParams("batch=10&steps=1000&other=1"));
+      console.log(JSON.stringify({a, b, params: [state.paramOf("lr", 0.1), state.paramOf("lr", 2),
+        state.paramOf("batch_size", 0), state.paramOf("batch_size", 10), state.paramOf("steps", 20)]}));""")
+    assert out["a"]["settings"] == {"lr": 1.5, "batch_size": 0, "steps": 100}
+    assert out["a"]["notes"] == ["steps=nope in the address is not one of the choices; using 100."]
+    assert out["b"] == {"settings": {"lr": 0.1, "batch_size": 10, "steps": 1000}, "notes": []}
+    assert out["params"] == [["lr", None], ["lr", "2"], ["batch", None], ["batch", "10"], ["steps", "20"]]
+
 
 def test_playback_walks_the_run_and_never_back():
     out = node("""

@@ -7,6 +7,7 @@ runs on a slow machine. The reader's code always stays in the editor."""
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -216,3 +217,26 @@ def test_a_slow_machine_is_not_taken_for_an_endless_loop(watched, site):
     wait_for_live_run_end(page, after=n)
     expect(page.locator(ERROR)).to_be_hidden()
     assert page.get_attribute(W, "data-k") == "1000"
+
+
+def test_settings_are_kept_in_the_address(watched, site):
+    page = watched.page
+    page.goto(site.url + "sgd/?lr=1.5&batch=10&steps=nope")
+    w = page.locator(W)
+    expect(w).to_have_attribute("data-mounted", "yes", timeout=15000)
+    assert page.get_attribute('input[data-setting="lr"]', "aria-valuetext") == "1.5"
+    assert page.get_attribute('input[data-setting="batch_size"]', "aria-valuetext") == "10"
+    expect(page.locator(".linfit-note")).to_contain_text("steps=nope in the address is not one of the choices")
+    set_setting(page, "steps", "20")
+    assert re.search(r"[?&]steps=20(&|#|$)", page.url) and "lr=1.5" in page.url
+    wait_for_live_run_end(page)
+    assert page.get_attribute(W, "data-k") == "20"
+    set_setting(page, "lr", "0.1")  # back to the default: no parameter
+    assert "lr=" not in page.url
+    page.locator("a.md-footer__link--next").click()  # instant navigation away, then Back
+    page.wait_for_function("!location.pathname.endsWith('/sgd/')")
+    page.go_back()
+    page.wait_for_function("location.pathname.endsWith('/sgd/')")
+    expect(page.locator(W)).to_have_attribute("data-mounted", "yes", timeout=15000)
+    expect(page.locator('input[data-setting="steps"]')).to_have_attribute("aria-valuetext", "20")
+    assert page.get_attribute('input[data-setting="batch_size"]', "aria-valuetext") == "10"

@@ -3,16 +3,17 @@
 // first use; until it is ready the widget plays the run the PyTorch script recorded
 // (same data, same settings), then switches to live.
 //
-//   settings.js  every setting and its choices                    state.js   the state, no DOM
+//   settings.js  every setting, its choices and URL parameter     state.js   the state, no DOM
 //   panel.js     the DOM, painted from the state                  view.js    the two canvases
 //   python.js    the worker from the page's side                   worker.js  the worker
 //   sandbox.py   runs the reader's update() in a clean Python     update.py  the lesson's update()
 //
 // data-recorded: the PyTorch run to play while Python loads (same settings as DEFAULTS), and
 // data-code: the Python the editor starts with; both site-root paths (assets/sgd/fit.json,
-// assets/widgets/linfit/momentum.py). On unmount the worker, the animation and the resize
-// observer end (ctx).
+// assets/widgets/linfit/momentum.py). Settings live in the URL (?lr=1.5&batch=10&steps=200).
+// On unmount the worker, the animation and the resize observer end (ctx).
 
+import { readParams, writeParam } from "../common/urlstate.js";
 import { reducedMotion } from "../common/ui.js";
 import { buildPanel, paint, showAnswer, showPlaying, showSlider } from "./panel.js";
 import { PythonRunner } from "./python.js";
@@ -111,6 +112,7 @@ function runAgain(w) {
 function changeSetting(w, key, value) {
   S.changeSetting(w.s, key, value);
   showSlider(w.ui, key, value);
+  writeParam(...S.paramOf(key, value));
   runAgain(w);
 }
 
@@ -169,7 +171,8 @@ export async function mount(el, ctx) {
     ctx.fetchJSON(el.dataset.recorded),
     ctx.fetchText(el.dataset.code || CODE),
   ]);
-  const s = S.createState({ recorded, code });
+  const { settings, notes } = S.settingsFrom(readParams());
+  const s = S.createState({ recorded, code, settings });
   const ui = buildPanel(s);
   el.append(ui.root);
   const w = { el, ctx, s, ui, raf: 0, firstFrame: false };
@@ -180,6 +183,10 @@ export async function mount(el, ctx) {
   });
   wire(w);
   ctx.onResize(ui.fit, () => render(w));
+  if (notes.length) {
+    ui.note.textContent = notes.join(" ");
+    ui.note.hidden = false;
+  }
   ui.status.set("Press Play or Step. Python loads in your browser on first use.", "idle");
   markBusy(w);
   showPlaying(ui, el, false);

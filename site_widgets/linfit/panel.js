@@ -34,6 +34,7 @@ export function buildPanel(s) {
     stepButton: button("linfit-stepbtn", "Step"),
     reset: button("linfit-reset", "Reset"),
     status: statusLine("widget-status linfit-status"),
+    note: h("p", { class: "linfit-note", hidden: true }),
     errors: errorBox("widget-error linfit-error"),
     output: h("pre", { class: "linfit-output", hidden: true, "aria-label": "what your code printed" }),
     editor: h("textarea", {
@@ -49,7 +50,7 @@ export function buildPanel(s) {
     h("div", { class: "linfit-plots" }, ui.fit, ui.loss),
     h("p", { class: "linfit-readout" }, "step ", ui.step, " · a = ", ui.coefficients, " · loss ", ui.lossOut, " ", ui.warning),
     h("div", { class: "linfit-controls" }, ui.play, ui.stepButton, ui.reset, Object.values(ui.sliders).map((sl) => sl.label)),
-    ui.status.node,
+    ui.status.node, ui.note,
     h("div", { class: "linfit-editor" },
       h("p", { class: "linfit-hint" },
         "The update step, in Python. Edit it and run it (Ctrl+Enter). Available without import: ",

@@ -1,11 +1,12 @@
-// Every setting of the SGD widget in one place: defaults, choices, limits.
+// Every setting of the SGD widget in one place: defaults, choices, limits, and the
+// URL parameter that keeps a reader's choice (sgd/?lr=1.5&batch=10 opens with those).
 // Defaults match the run recorded by `python -m training.sgd_linear --site docs/assets/sgd`
 // (fit.json, momentum.json), so the widget can play that recording while Python loads.
 
 export const SETTINGS = {
-  lr: { label: "Learning rate", default: 0.1, choices: [0.001, 0.003, 0.01, 0.03, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9, 1.0, 1.1, 1.5, 2] },
-  batch_size: { label: "Batch size", default: 0, choices: [1, 2, 5, 10, 20, 50, 0], format: (v) => (v === 0 ? "all" : String(v)) },
-  steps: { label: "Steps", default: 100, choices: [10, 20, 50, 100, 200, 500, 1000] },
+  lr: { label: "Learning rate", param: "lr", default: 0.1, choices: [0.001, 0.003, 0.01, 0.03, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9, 1.0, 1.1, 1.5, 2] },
+  batch_size: { label: "Batch size", param: "batch", default: 0, choices: [1, 2, 5, 10, 20, 50, 0], format: (v) => (v === 0 ? "all" : String(v)) },
+  steps: { label: "Steps", param: "steps", default: 100, choices: [10, 20, 50, 100, 200, 500, 1000] },
 };
 
 export const PLAYBACK = {

@@ -1,4 +1,4 @@
-// The SGD widget's state, without DOM: settings, playback, the
+// The SGD widget's state, without DOM: settings (and their URL form), playback, the
 // bookkeeping of runs (which one is wanted, which one Python is computing, what its
 // answer changes) and every text the reader sees about them. linfit.js turns the
 // reader's actions into calls here and draws the result (panel.js); the tests run this
@@ -12,7 +12,7 @@ export const normalise = (code) => String(code).replace(/\r\n?/g, "\n").trimEnd(
 
 /**
  * recorded: the PyTorch run (fit.json / momentum.json): x, y, a, loss, diverged, optimum_a/_loss.
- * code: the update() the editor starts with.
+ * code: the update() the editor starts with. settings: from the URL (settingsFrom).
  */
 export function createState({ recorded, code, settings = DEFAULTS }) {
   const recording = { a: recorded.a, loss: recorded.loss, diverged: recorded.diverged };
@@ -42,9 +42,27 @@ export const busy = (s) => Boolean(s.inFlight || s.wanted);
 /** Whether the PyTorch recording is the run of these settings and code. */
 export const recordingFits = (s) => sameSettings(s.settings, DEFAULTS) && s.code === s.originalCode;
 
-// ------------------------------------------------------------------ settings
+// ------------------------------------------------------------------ settings and the URL
 
+const parse = (key, raw) => (key === "batch_size" && raw === "all" ? 0 : Number(raw));
 export const showSetting = (key, value) => (SETTINGS[key].format || String)(value);
+
+/** Settings from URL parameters; a value that is not one of the choices is named in `notes`. */
+export function settingsFrom(params) {
+  const settings = { ...DEFAULTS };
+  const notes = [];
+  for (const [key, spec] of Object.entries(SETTINGS)) {
+    const raw = params.get(spec.param);
+    if (raw === null) continue;
+    const value = parse(key, raw.trim());
+    if (spec.choices.includes(value)) settings[key] = value;
+    else notes.push(`${spec.param}=${raw} in the address is not one of the choices; using ${showSetting(key, spec.default)}.`);
+  }
+  return { settings, notes };
+}
+
+/** [URL parameter, its value] for a setting; null (no parameter) for the default. */
+export const paramOf = (key, value) => [SETTINGS[key].param, value === SETTINGS[key].default ? null : showSetting(key, value)];
 
 export function changeSetting(s, key, value) {
   if (!SETTINGS[key] || !SETTINGS[key].choices.includes(value)) throw new RangeError(`no ${key} choice ${value}`);
