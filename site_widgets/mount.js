@@ -59,12 +59,15 @@ async function mountOne(el) {
   }
 }
 
-/** End the widgets of the page that was swapped out. */
+/** End the widgets of the page that was swapped out, and empty their elements: Material
+ *  may keep the old page's DOM alive for a while (its table of contents' subscriptions), and a
+ *  widget's drawings, data and listeners must not stay alive with it. */
 function unmountGone() {
   for (const [el, handle] of live) {
     if (!el.isConnected) {
       live.delete(el);
       handle.unmount();
+      el.replaceChildren();
     }
   }
 }

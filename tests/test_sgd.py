@@ -153,8 +153,8 @@ def sandbox_run(code, **kw):
 
 
 def original_update():
-    start = CORE_SRC.index("# --8<-- [start:update]\n") + len("# --8<-- [start:update]\n")
-    return CORE_SRC[start:CORE_SRC.index("# --8<-- [end:update]")]
+    """The update() the widget starts with (equal to the core's: tests/test_linfit_modules.py)."""
+    return (ROOT / "site_widgets" / "linfit" / "update.py").read_text()
 
 
 def test_sandbox_runs_the_original_update_like_the_core():
@@ -181,6 +181,76 @@ def test_sandbox_reports_errors_in_the_readers_code(code, expected):
     got = sandbox_run(code)
     assert not got["ok"] and expected in got["error"]
     assert "sandbox.py" not in got["error"] and "sgd_core.py" not in got["error"]  # only the reader's frames
+
+
+def update_returning(expr):
+    return f"import math\n\ndef update(a, xb, yb, lr):\n    return {expr}\n"
+
+
+@pytest.mark.parametrize("expr,expected", [
+    ("'12'", "it returned the string '12', which is not a list of numbers"),
+    ("[float('nan'), a[1]]", "update() returned a = [nan, 1.0] at step 1: a[0] is not a finite number"),
+    ("[a[0], -math.inf]", "a[1] is not a finite number"),
+    ("{0: 1.0, 1: 2.0}", "it returned a dict"),
+    ("3.5", "it returned one number, 3.5"),
+    ("[True, 1.0]", "a[0] is True (a bool), not a number"),
+    ("[1.0, '2']", "a[1] is '2' (a str), not a number"),
+    ("[0.0] * 10_000_000", "update() must return 2 numbers, but at step 1 it returned 10,000,000."),
+    ("iter(int, 1)", "update() must return 2 numbers, but at step 1 it returned more than 2."),  # endless
+    ("[10 ** 400, 1]", "an integer too large for a float as a[0] at step 1"),
+])
+def test_sandbox_names_what_is_wrong_with_what_update_returned(expr, expected):
+    got = sandbox_run(update_returning(expr))
+    assert not got["ok"] and expected in got["error"], got["error"]
+    assert "learning rate is too high" not in got["error"]
+
+
+def test_sandbox_nan_on_a_later_step_names_the_step_and_a_before_it():
+    code = "def update(a, xb, yb, lr):\n    return [a[0] + 1, a[1]] if a[0] < 1 else [a[0] * float('nan'), a[1]]\n"
+    got = sandbox_run(code)
+    assert "at step 3" in got["error"] and "the step before, a was [1.0, 1.0]" in got["error"]
+
+
+def test_sandbox_accepts_tuples_generators_and_ints_and_passes_a_copy_of_a():
+    ref = core_run(torch_run(steps=0), 0.1, 20)["a"]
+    for code in (original_update().replace("return [", "return tuple(").replace("]  # step", ")  # step"),
+                 original_update().replace("return [", "return (").replace("]  # step", ")  # step")):
+        got = sandbox_run(code)
+        assert got["ok"] and got["a"] == ref, code
+    in_place = "def update(a, xb, yb, lr):\n    g = mse_grad(xb, matvec(xb, a), yb)\n    a[0] -= lr * g[0]\n    a[1] -= lr * g[1]\n    return a\n"
+    got = sandbox_run(in_place)
+    assert got["ok"] and got["a"] == ref  # a step that changes `a` in place leaves the earlier steps alone
+    assert sandbox_run(update_returning("[3, 2]"), steps=2)["a"][1:] == [[3.0, 2.0]] * 2
+
+
+@pytest.mark.parametrize("statement,expected", [
+    ("import sys; sys.exit()", "SystemExit"),
+    ("exit(3)", "SystemExit: 3"),
+    ("raise KeyboardInterrupt", "KeyboardInterrupt"),
+    ("raise GeneratorExit", "GeneratorExit"),
+])
+def test_sandbox_ends_the_run_not_python_on_exit_and_interrupts(statement, expected):
+    got = sandbox_run(f"def update(a, xb, yb, lr):\n    {statement}\n")
+    assert not got["ok"] and expected in got["error"] and 'File "<your update>", line 2' in got["error"]
+
+
+def test_sandbox_caps_what_is_printed_and_captures_stderr():
+    code = original_update().replace("    return [", "    print('x' * 1_000_000)\n    import sys; print('done', file=sys.stderr)\n    return [")
+    got = sandbox_run(code, steps=5)
+    assert got["ok"] and got["stdout"].startswith("[… 4,99") and got["stdout"].endswith("done\n")
+    assert len(got["stdout"]) < 4100
+
+
+def test_sandbox_refuses_imports_of_the_page():
+    for name in ("js", "pyodide", "pyodide.ffi", "pyodide_js"):
+        got = sandbox_run(f"import {name}\n" + original_update())
+        assert not got["ok"] and f"`{name}` cannot be imported here" in got["error"]
+    assert sandbox_run("import statistics, json\n" + original_update())["ok"]
+
+
+def test_sandbox_huge_error_messages_reach_the_page_whole():
+    got = sandbox_run("def update(a, xb, yb, lr):\n    raise ValueError('x' * 100_000)\n")
+    assert not got["ok"] and "ValueError: xxx" in got["error"]
 
 
 # ---- real Pyodide (the npm package the site serves), under Node ----
@@ -212,6 +282,47 @@ def test_sandbox_in_pyodide_reports_a_traceback():
                       "import sandbox; sandbox.run(open('req.json').read())")
     got = json.loads(got) if isinstance(got, str) else got
     assert not got["ok"] and "NameError" in got["error"] and "<your update>" in got["error"]
+
+
+def pyodide_runs(codes, **kw):
+    """Each code run in turn by one sandbox in real Pyodide, set up as the worker does."""
+    ref = torch_run(steps=0)
+    reqs = [{"code": c, "x": ref["x"], "y": ref["y"], "a": ref["a"][0], "lr": 0.1, "steps": 30,
+             "batch_size": 0, "seed": 42, **kw} for c in codes]
+    return run_pyodide({"sgd_core.py": CORE_SRC, "sandbox.py": SANDBOX_SRC, "reqs.json": json.dumps(reqs)}, """
+import json, sandbox
+sandbox.setup()
+ms = sandbox.calibrate()
+json.dumps({"ms": ms, "runs": [json.loads(sandbox.run(json.dumps(r))) for r in json.load(open("reqs.json"))]})
+""")
+
+
+PATCHES = [
+    "import sgd_core\nsgd_core.mse_grad = lambda x, y_hat, y: [0.0, 0.0]\n",
+    "import sgd_core\nsgd_core.matvec.__code__ = (lambda x, a: [0.0] * len(x)).__code__\n",
+    "import builtins\nbuiltins.sum = lambda values, start=0: 0.0\n",
+    "import math\nmath.isfinite = lambda v: False\n",
+    "import random\nrandom.Random.shuffle = lambda self, x: None\n",
+    "import random\ndel random.Random.shuffle\n",
+    "import sys\nsys.modules['math'] = None\nsys.setrecursionlimit(60)\n",
+    "import json\njson.dumps = lambda *a, **k: 'not json'\n",
+    "import sandbox\nsandbox.as_vector = lambda out, size, step, before: [0.0, 0.0]\n",
+    "import os\nos._exit(1)\n",
+]
+
+
+def test_sandbox_in_pyodide_starts_every_run_from_a_clean_python():
+    """What the reader's code patches (the core, builtins, math, random's classes, sys, json, the
+    sandbox itself) lasts for its own run only; os._exit() ends the run, not Python."""
+    clean = original_update()
+    got = pyodide_runs([clean] + [c for p in PATCHES for c in (p + clean, clean)], batch_size=10)
+    assert got["ms"] > 0
+    first = got["runs"][0]
+    assert first["ok"]
+    for k, patch in enumerate(PATCHES):
+        after = got["runs"][2 + 2 * k]
+        assert after == first, f"a run after {patch!r} differs from the clean one"
+    assert "os._exit(1)" in got["runs"][-2]["error"]
 
 
 # ---- momentum ----

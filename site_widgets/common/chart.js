@@ -19,9 +19,11 @@ export function s(tag, attrs = {}, ...children) {
 
 /**
  * An <svg> as wide as `host`, redrawn by draw(svg, frame) whenever that width changes.
- * One SVG unit is one CSS pixel, so text stays readable on a phone.
+ * One SVG unit is one CSS pixel, so text stays readable on a phone. Pass the widget's
+ * `signal` (ctx.signal): its resize observer ends with the widget (an observer that is
+ * still observing keeps the whole drawing alive after the page has moved on).
  */
-export function responsiveSvg(host, { height, margin, label, draw }) {
+export function responsiveSvg(host, { height, margin, label, draw, signal }) {
   const svg = s("svg", { class: "chart", role: "img", "aria-label": label, height, preserveAspectRatio: "none" });
   host.append(svg);
   let drawn = 0;
@@ -33,9 +35,33 @@ export function responsiveSvg(host, { height, margin, label, draw }) {
     svg.replaceChildren();
     draw(svg, { width, height, left: margin.left, right: width - margin.right, top: margin.top, bottom: height - margin.bottom });
   };
-  if (typeof ResizeObserver !== "undefined") new ResizeObserver(() => render()).observe(host);
+  let stop = () => {};
+  if (typeof ResizeObserver !== "undefined" && !signal?.aborted) {
+    const observer = new ResizeObserver(() => render());
+    observer.observe(host);
+    stop = () => {
+      observer.disconnect();
+      signal?.removeEventListener("abort", stop);
+    };
+    signal?.addEventListener("abort", stop, { once: true });
+  }
   render();
-  return { svg, redraw: () => render(true), setLabel: (text) => svg.setAttribute("aria-label", text) };
+  /** stop(): no more redraws (for a chart replaced before its widget goes). */
+  return { svg, redraw: () => render(true), setLabel: (text) => svg.setAttribute("aria-label", text), stop: () => stop() };
+}
+
+/** An AbortController that also aborts when `parent` does: give its signal to charts that are
+ *  replaced while their widget stays (abort it when they go). */
+export function childController(parent) {
+  const child = new AbortController();
+  if (!parent) return child;
+  const follow = () => child.abort();
+  if (parent.aborted) child.abort();
+  else {
+    parent.addEventListener("abort", follow, { once: true });
+    child.signal.addEventListener("abort", () => parent.removeEventListener("abort", follow), { once: true });
+  }
+  return child;
 }
 
 /** A group clipped to the plot area (lines leaving the axes are cut, not drawn over labels). */

@@ -6,14 +6,52 @@
 // page, mount.js unmounts every widget whose element left the document: it aborts
 // ctx.signal, runs what was registered with ctx.onUnmount (newest first) and the
 // function mount returned, if any. Whatever outlives the element (workers, timers,
-// listeners on window or document, object URLs) must end there; ctx.worker and
-// ctx.listen do that by themselves.
+// listeners on window or document, object URLs) must end there; ctx.worker, ctx.listen
+// and ctx.onResize do that by themselves, and ctx.signal cancels what was given it.
 //
 // Paths: every asset path a widget is given (data- attributes included) is relative to
 // the site root ("assets/models/bears.json"), so pages, modules and tests agree whatever
 // sub-path the site is served from (/<repo>/ on GitHub Pages).
 
 import { fetchBytes, fetchJSON, fetchText } from "./fetch.js";
+
+/** What outlives a widget's element unless ended: workers, listeners, resize observers. */
+function lifetimeHelpers({ signal, onUnmount, widgetsRoot }) {
+  const workers = new Set(); // live workers of this widget
+  onUnmount(() => {
+    for (const w of [...workers]) w.terminate();
+  });
+  return {
+    /** A module Worker for a site_widgets/ path, terminated on unmount (or before, by
+     *  its own terminate()). After unmount it throws an AbortError: nothing new may start. */
+    worker(path, options = {}) {
+      if (signal.aborted) throw new DOMException("the widget was unmounted", "AbortError");
+      const w = new Worker(new URL(path, widgetsRoot), { type: "module", ...options });
+      const terminate = w.terminate.bind(w);
+      workers.add(w);
+      w.terminate = () => {
+        workers.delete(w);
+        terminate();
+      };
+      return w;
+    },
+    /** addEventListener, removed on unmount (for window, document, media queries...);
+     *  returns a function that removes it sooner. */
+    listen(target, type, fn, options) {
+      target.addEventListener(type, fn, options);
+      const off = () => target.removeEventListener(type, fn, options);
+      onUnmount(off);
+      return off;
+    },
+    /** fn(entry) whenever `target` changes size (a ResizeObserver, disconnected on unmount). */
+    onResize(target, fn) {
+      if (signal.aborted || typeof ResizeObserver === "undefined") return;
+      const observer = new ResizeObserver((entries) => entries.forEach(fn));
+      observer.observe(target);
+      onUnmount(() => observer.disconnect());
+    },
+  };
+}
 
 /**
  * @param {object} o
@@ -52,17 +90,7 @@ export function widgetContext({ siteRoot, widgetsRoot }) {
     fetchText: (path) => fetchText(asset(path), { signal }),
     fetchBytes: (path) => fetchBytes(asset(path), { signal }),
     onUnmount,
-    /** A module Worker for a site_widgets/ path, terminated on unmount. */
-    worker(path, options = {}) {
-      const w = new Worker(new URL(path, widgetsRoot), { type: "module", ...options });
-      onUnmount(() => w.terminate());
-      return w;
-    },
-    /** addEventListener, removed on unmount (for window, document, media queries...). */
-    listen(target, type, fn, options) {
-      target.addEventListener(type, fn, options);
-      onUnmount(() => target.removeEventListener(type, fn, options));
-    },
+    ...lifetimeHelpers({ signal, onUnmount, widgetsRoot }),
   };
   return {
     ctx,

@@ -1,4 +1,8 @@
-// Small DOM helpers shared by every widget (no framework, no bundler).
+// Small DOM helpers shared by every widget (no framework, no bundler). The fetch helpers
+// and fmt live in DOM-free modules (fetch.js, format.js) and are re-exported here.
+
+export { fetchBytes, fetchJSON, fetchOk, fetchText } from "./fetch.js";
+export { fmt } from "./format.js";
 
 /** h("button", {class: "x", onclick: f}, "text", child) -> element */
 export function h(tag, attrs = {}, ...children) {
@@ -58,21 +62,3 @@ export function once(load) {
 
 /** Whether the reader asked the system for reduced motion. */
 export const reducedMotion = () => window.matchMedia?.("(prefers-reduced-motion: reduce)").matches;
-
-/** fetch(), with a clear message when the server answers with an error. */
-export async function fetchOk(url) {
-  const res = await fetch(url);
-  if (!res.ok) throw new Error(`could not load ${url} (HTTP ${res.status})`);
-  return res;
-}
-
-/** Fetch JSON / text with a clear message on failure. */
-export const fetchJSON = async (url) => (await fetchOk(url)).json();
-export const fetchText = async (url) => (await fetchOk(url)).text();
-
-/** Format a number for readouts: fixed for ordinary values, exponent for huge/tiny. */
-export function fmt(x, digits = 4) {
-  if (!Number.isFinite(x)) return String(x);
-  const ax = Math.abs(x);
-  return ax !== 0 && (ax >= 1e5 || ax < 1e-3) ? x.toExponential(2) : x.toFixed(digits);
-}

@@ -11,11 +11,10 @@ import { h, reducedMotion } from "../common/ui.js";
 import { cellItems, confusionCells, coverage, topLossRows } from "./cells.js";
 import { loadIndex, loadReport } from "./data.js";
 import { fmtLoss, fmtPct, runTitle } from "./format.js";
-import { addStyles, shell } from "./frame.js";
+import { shell } from "./frame.js";
 import { BASELINE, LIST_FIRST } from "./settings.js";
 
-export async function mount(el, { siteRoot, widgetsRoot }) {
-  addStyles(widgetsRoot);
+export async function mount(el, ctx) {
   const start = el.dataset.run || BASELINE;
   const ui = shell(el, "fig-confusion", "Loading the confusion matrix…");
   const picker = h("select", { class: "fig-select" });
@@ -28,9 +27,9 @@ export async function mount(el, { siteRoot, widgetsRoot }) {
   const showRun = async (run) => {
     const mine = ++token;
     const ok = await ui.load(async () => {
-      const report = await loadReport(siteRoot, run, "report.json");
+      const report = await loadReport(ctx, run, "report.json");
       const cm = confusionCells(report, `${run}/report.json`);
-      const listed = topLossRows(await loadReport(siteRoot, run, "top_losses.json"), `${run}/top_losses.json`);
+      const listed = topLossRows(await loadReport(ctx, run, "top_losses.json"), `${run}/top_losses.json`);
       if (mine !== token) return;
       current = run;
       el.dataset.shown = run;
@@ -43,7 +42,7 @@ export async function mount(el, { siteRoot, widgetsRoot }) {
   ui.body.replaceChildren(switcher, what, content);
   await showRun(start);
   // The run list is a bonus: without index.json the matrix still works.
-  loadIndex(siteRoot).then((runs) => {
+  loadIndex(ctx).then((runs) => {
     if (runs.length < 2) return;
     picker.replaceChildren(...runs.map((r) => h("option", { value: r.name, selected: r.name === current }, runTitle(r.name))));
     switcher.hidden = false;

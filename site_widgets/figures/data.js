@@ -1,28 +1,38 @@
 // Loading the committed training reports, with messages a reader can act on.
-// The site may be opened offline or from a sub-path: every URL is built from
-// the site root, and a failed download can be retried (nothing is cached then).
+// The site may be opened offline or from a sub-path: every URL is the widget's
+// ctx.asset(site-root path), and a failed download can be retried (nothing is cached then).
 
-import { fetchJSON } from "../common/ui.js";
+import { fetchJSON } from "../common/fetch.js";
 import { BASELINE, INDEX, REPORTS } from "./settings.js";
 import { DataError } from "./series.js";
 
-const cache = new Map(); // url -> Promise of parsed JSON (failures are forgotten)
+// url -> Promise of parsed JSON (failures are forgotten). Shared by every figure of every
+// page, so a report is fetched and parsed once; not tied to one widget's signal, since the
+// next page's figures may be waiting on the same promise.
+const cache = new Map();
 
 /** The path shown to readers, e.g. "assets/reports/default/report.json". */
 export const reportPath = (run, file) => `${REPORTS}${run ? `${encodeURIComponent(run)}/` : ""}${file}`;
 
-/** Fetch and parse one report file; errors say which file and what went wrong. */
-export function loadReport(siteRoot, run, file) {
+/** The reader's message for a failed report download (common/fetch.js errors carry a kind). */
+function explain(err, path) {
+  const detail = err && err.detail ? err.detail : String(err && err.message ? err.message : err);
+  if (err && err.kind === "json") return new DataError(`${path} is not valid JSON (${detail}).`);
+  if (err && err.kind === "network") {
+    return new Error(`Could not download ${path} (${detail}). If you are offline, reconnect and press Retry.`);
+  }
+  return new Error(`Could not download ${path}: ${detail}.`);
+}
+
+/** Fetch and parse one report file; errors say which file and what went wrong.
+ *  ctx: the widget's context (ctx.asset makes the URL from the site root). */
+export function loadReport(ctx, run, file) {
   const path = reportPath(run, file);
-  const url = new URL(path, siteRoot).href;
+  const url = ctx.asset(path).href;
   if (!cache.has(url)) {
     const promise = fetchJSON(url).catch((err) => {
       cache.delete(url);
-      if (err instanceof SyntaxError) throw new DataError(`${path} is not valid JSON (${err.message}).`);
-      if (err instanceof TypeError) {
-        throw new Error(`Could not download ${path} (${err.message}). If you are offline, reconnect and press Retry.`);
-      }
-      throw new Error(`Could not download ${path}: ${err.message}.`);
+      throw explain(err, path);
     });
     cache.set(url, promise);
   }
@@ -44,4 +54,4 @@ export function runList(index) {
   });
 }
 
-export const loadIndex = async (siteRoot) => runList(await loadReport(siteRoot, null, INDEX));
+export const loadIndex = async (ctx) => runList(await loadReport(ctx, null, INDEX));

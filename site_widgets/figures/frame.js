@@ -1,13 +1,9 @@
-// What the four figures share around their drawings: the stylesheet, a loading
-// line, an error panel with a Retry button, and a slider-like focusable plot.
+// What the four figures share around their drawings: a loading line, an error panel
+// with a Retry button, and a slider-like focusable plot. (Their stylesheet, figures.css,
+// is listed in registry.json: mount.js adds it.)
 
 import { s } from "../common/chart.js";
 import { errorBox, h, statusLine } from "../common/ui.js";
-
-export function addStyles(widgetsRoot) {
-  const href = new URL("figures/figures.css", widgetsRoot).href;
-  if (!document.querySelector(`link[href="${href}"]`)) document.head.append(h("link", { rel: "stylesheet", href }));
-}
 
 /**
  * Empty `el` and give it: status (loading line), error (panel + Retry), body.

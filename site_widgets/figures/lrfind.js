@@ -11,19 +11,18 @@ import { axes, bindCursor, clipped, cursorMark, dots, label, line, responsiveSvg
 import { h } from "../common/ui.js";
 import { loadReport } from "./data.js";
 import { fmtLoss, fmtLr, fmtTick } from "./format.js";
-import { addStyles, legend, plotHost, shell, showReadout } from "./frame.js";
+import { legend, plotHost, shell, showReadout } from "./frame.js";
 import { linearScale, logScale } from "./scales.js";
 import { lrFindSeries, nearestLr } from "./series.js";
 import { BASELINE, CHART, SCALES } from "./settings.js";
 
-export async function mount(el, { siteRoot, widgetsRoot }) {
-  addStyles(widgetsRoot);
+export async function mount(el, ctx) {
   const run = el.dataset.run || BASELINE;
   const file = el.dataset.file || "lr_find.json";
   const ui = shell(el, "fig-lrfind", "Loading the learning-rate finder's recording…");
   await ui.load(async (body) => {
-    const series = lrFindSeries(await loadReport(siteRoot, run, file), `${run}/${file}`);
-    body.replaceChildren(view(series));
+    const series = lrFindSeries(await loadReport(ctx, run, file), `${run}/${file}`);
+    body.replaceChildren(view(series, ctx.signal));
   });
 }
 
@@ -53,82 +52,90 @@ function caption(series, top) {
   return parts.join(" ");
 }
 
-function view(series) {
+/** The marks of the suggestion (steepest slope) and the minimum, and the gap between them. */
+function markPoints(svg, g, f, x, y, { suggested: sug, minimum: min }) {
+  if (min) {
+    const mx = x.map(min.lr);
+    vRule(g, mx, f, { class: "fig-min-rule" });
+    dots(g, [min.lr], [min.smoothed ?? min.loss], x, y, { class: "fig-min" });
+    label(svg, mx, f.top + 30, `minimum ${fmtLr(min.lr)}`, f, { class: "fig-min-label" });
+  }
+  if (!sug) return;
+  const sx = x.map(sug.lr);
+  vRule(g, sx, f, { class: "fig-suggest-rule" });
+  const mark = dots(g, [sug.lr], [sug.smoothed ?? sug.loss], x, y, { class: "fig-suggest" });
+  mark.dataset.lr = String(sug.lrRecorded);
+  mark.dataset.index = String(sug.i);
+  label(svg, sx, f.top + 13, `steepest ${fmtLr(sug.lrRecorded)}`, f, { class: "fig-suggest-label" });
+  if (min && min.i > sug.i) {
+    const mx = x.map(min.lr), yb = f.top + 46;
+    svg.append(s("path", { class: "fig-gap", d: `M${sx},${yb - 4}V${yb}H${mx}V${yb - 4}` }),
+      s("text", { class: "fig-gap-label", x: (sx + mx) / 2, y: yb + 13, "text-anchor": "middle" },
+        `${Math.round(min.lr / sug.lr)}× lower`));
+  }
+}
+
+/** Draw the finder into svg; returns its scales and the cursor. */
+function drawFinder(svg, f, series, top) {
+  const pts = series.points;
+  const lrs = pts.map((p) => p.lr);
+  const x = logScale([lrs[0], lrs[lrs.length - 1]], [f.left, f.right]);
+  const y = linearScale([0, top], [f.bottom, f.top]);
+  axes(svg, f, { x, y, xFormat: fmtTick, yFormat: fmtTick, xTitle: "learning rate (log scale)", yTitle: "loss" });
+  const g = clipped(svg, f);
+  line(g, lrs, pts.map((p) => p.loss), x, y, { class: "fig-raw" });
+  if (series.hasSmoothed) line(g, lrs, pts.map((p) => p.smoothed), x, y, { class: "fig-smooth" });
+  markPoints(svg, g, f, x, y, series);
+  return { x, y, frame: f, cursor: cursorMark(g, f, 2) };
+}
+
+function readoutText(series, i) {
+  const p = series.points[i];
+  const { suggested: sug, minimum: min } = series;
+  const note = sug && i === sug.i ? " — the suggestion (steepest)" : min && i === min.i ? " — the minimum" : "";
+  return `lr ${fmtLr(p.lr)} · loss ${fmtLoss(p.loss)}` +
+    `${series.hasSmoothed ? ` · smoothed ${fmtLoss(p.smoothed)}` : ""} · step ${i + 1} of ${series.points.length}${note}`;
+}
+
+function view(series, signal) {
   const pts = series.points;
   const n = pts.length;
   const top = yDomainTop(series);
-  const lrs = pts.map((p) => p.lr);
-  const raw = pts.map((p) => p.loss);
-  const smooth = pts.map((p) => p.smoothed);
   const { suggested: sug, minimum: min } = series;
-
   const plot = plotHost("Cursor on the learning-rate finder: arrow keys move it", n);
   const readout = h("p", { class: "fig-readout" });
-  let scales = null, cursor = null, frame = null, control = null;
+  let drawn = null, control = null;
 
+  const place = (i) => {
+    if (!drawn) return;
+    const p = pts[i];
+    const { x, y, cursor } = drawn;
+    cursor.move(x.map(p.lr), [p.loss === null ? NaN : y.map(p.loss), p.smoothed === null ? NaN : y.map(p.smoothed)]);
+    cursor.node.dataset.index = String(i);
+  };
   const chart = responsiveSvg(plot, {
-    height: CHART.lrfind.height,
-    margin: CHART.margin,
-    label: "",
+    height: CHART.lrfind.height, margin: CHART.margin, label: "", signal,
     draw(svg, f) {
-      frame = f;
-      const x = logScale([lrs[0], lrs[n - 1]], [f.left, f.right]);
-      const y = linearScale([0, top], [f.bottom, f.top]);
-      scales = { x, y };
-      axes(svg, f, { x, y, xFormat: fmtTick, yFormat: fmtTick, xTitle: "learning rate (log scale)", yTitle: "loss" });
-      const g = clipped(svg, f);
-      line(g, lrs, raw, x, y, { class: "fig-raw" });
-      if (series.hasSmoothed) line(g, lrs, smooth, x, y, { class: "fig-smooth" });
-      if (min) {
-        const mx = x.map(min.lr);
-        vRule(g, mx, f, { class: "fig-min-rule" });
-        dots(g, [min.lr], [min.smoothed ?? min.loss], x, y, { class: "fig-min" });
-        label(svg, mx, f.top + 30, `minimum ${fmtLr(min.lr)}`, f, { class: "fig-min-label" });
-      }
-      if (sug) {
-        const sx = x.map(sug.lr);
-        vRule(g, sx, f, { class: "fig-suggest-rule" });
-        const mark = dots(g, [sug.lr], [sug.smoothed ?? sug.loss], x, y, { class: "fig-suggest" });
-        mark.dataset.lr = String(sug.lrRecorded);
-        mark.dataset.index = String(sug.i);
-        label(svg, sx, f.top + 13, `steepest ${fmtLr(sug.lrRecorded)}`, f, { class: "fig-suggest-label" });
-        if (min && min.i > sug.i) {
-          const mx = x.map(min.lr), yb = f.top + 46;
-          svg.append(s("path", { class: "fig-gap", d: `M${sx},${yb - 4}V${yb}H${mx}V${yb - 4}` }),
-            s("text", { class: "fig-gap-label", x: (sx + mx) / 2, y: yb + 13, "text-anchor": "middle" },
-              `${Math.round(min.lr / sug.lr)}× lower`));
-        }
-      }
-      cursor = cursorMark(g, f, 2);
+      drawn = drawFinder(svg, f, series, top);
       if (control) place(control.index);
     },
   });
   chart.setLabel(caption(series, top));
-
-  function place(i) {
-    if (!scales) return;
-    const p = pts[i];
-    const { x, y } = scales;
-    cursor.move(x.map(p.lr), [p.loss === null ? NaN : y.map(p.loss), p.smoothed === null ? NaN : y.map(p.smoothed)]);
-    cursor.node.dataset.index = String(i);
-  }
 
   control = bindCursor(plot, {
     count: n,
     start: sug ? sug.i : 0,
     pageStep: CHART.pageStep,
     indexAt(clientX) {
-      if (!scales) return null;
+      if (!drawn) return null;
+      const { frame, x } = drawn;
       const px = clientX - chart.svg.getBoundingClientRect().left;
       if (px < frame.left - 12 || px > frame.right + 12) return null;
-      return nearestLr(series, scales.x.invert(Math.min(Math.max(px, frame.left), frame.right)));
+      return nearestLr(series, x.invert(Math.min(Math.max(px, frame.left), frame.right)));
     },
     onChange(i) {
       const p = pts[i];
-      const note = sug && i === sug.i ? " — the suggestion (steepest)" : min && i === min.i ? " — the minimum" : "";
-      const text = `lr ${fmtLr(p.lr)} · loss ${fmtLoss(p.loss)}` +
-        `${series.hasSmoothed ? ` · smoothed ${fmtLoss(p.smoothed)}` : ""} · step ${i + 1} of ${n}${note}`;
-      showReadout(plot, readout, i, text, { lr: p.lr, loss: p.loss, smoothed: p.smoothed });
+      showReadout(plot, readout, i, readoutText(series, i), { lr: p.lr, loss: p.loss, smoothed: p.smoothed });
       place(i);
     },
   });

@@ -6,11 +6,11 @@
 // Data shaping: series.js (scheduleSeries); drawing: common/chart.js.
 // The readout's data-index/-lr/-lrs/-mom/-loss/-stage/-epoch are for tests.
 
-import { axes, bindCursor, band, clipped, cursorMark, line, responsiveSvg, s, vRule } from "../common/chart.js";
+import { axes, bindCursor, band, childController, clipped, cursorMark, line, responsiveSvg, s, vRule } from "../common/chart.js";
 import { h } from "../common/ui.js";
 import { loadReport } from "./data.js";
 import { fmtLoss, fmtLr, fmtNum, fmtTick } from "./format.js";
-import { addStyles, legend, plotHost, shell, showReadout } from "./frame.js";
+import { legend, plotHost, shell, showReadout } from "./frame.js";
 import { extent, linearScale, logDomain, logScale, wantsLog, zeroDomain } from "./scales.js";
 import { scheduleSeries, stageTitle } from "./series.js";
 import { BASELINE, CHART, SCALES } from "./settings.js";
@@ -18,15 +18,14 @@ import { BASELINE, CHART, SCALES } from "./settings.js";
 const SHORT = { frozen: "head only", unfrozen: "all layers" };
 const shortStage = (stage) => SHORT[stage] || stage;
 
-export async function mount(el, { siteRoot, widgetsRoot }) {
-  addStyles(widgetsRoot);
+export async function mount(el, ctx) {
   const run = el.dataset.run || BASELINE;
   const ui = shell(el, "fig-onecycle", "Loading the training schedule…");
   await ui.load(async (body) => {
-    const report = await loadReport(siteRoot, run, "report.json");
+    const report = await loadReport(ctx, run, "report.json");
     const sched = scheduleSeries(report, `${run}/report.json`);
     const what = report.experiment && typeof report.experiment.what === "string" ? report.experiment.what : "";
-    body.replaceChildren(view(sched, what));
+    body.replaceChildren(view(sched, what, ctx.signal));
   });
 }
 
@@ -85,37 +84,42 @@ function readoutText(sched, i) {
   return `batch ${i + 1} of ${sched.rows.length} · ${shortStage(r.stage)}${epoch} · ${lrs} · momentum ${fmtNum(r.mom)} · loss ${fmtLoss(r.loss)}`;
 }
 
-function view(sched, what) {
+/** Draw one panel (lr, momentum or loss) over the batch axis; returns its scales and cursor. */
+function drawPanel(svg, f, sched, p, last) {
+  const n = sched.rows.length;
+  const x = linearScale([1, Math.max(n, 2)], [f.left, f.right]);
+  const y = p.y(f);
+  axes(svg, f, { x, y, xFormat: fmtTick, yFormat: p.format, xTitle: last ? "mini-batch" : null, yTitle: p.title, xAxis: last, yCount: 3 });
+  const g = clipped(svg, f);
+  sched.stages.forEach((st, k) => {
+    const x0 = x.map(st.start + 0.5), x1 = x.map(st.end + 1.5);
+    if (k % 2 === 0) band(g, x0, x1, f, { class: "fig-stage-band" });
+    if (k > 0) vRule(g, x0, f, { class: "fig-stage-rule" });
+    if (p.key === "lr" && x1 - x0 > 60) g.append(s("text", { class: "fig-stage-label", x: Math.max(x0, f.left) + 4, y: f.top + 11 }, shortStage(st.stage)));
+  });
+  for (const e of sched.epochs) if (e.start > 0) vRule(g, x.map(e.start + 0.5), f, { class: "fig-epoch-rule" });
+  const xs = sched.rows.map((r) => r.i + 1); // batch numbers, 1-based as the reader counts
+  for (const sr of p.series) line(g, xs, sr.values, x, y, { class: sr.cls });
+  return { x, y, cursor: cursorMark(g, f, p.series.length), series: p.series };
+}
+
+function view(sched, what, signal) {
   const rows = sched.rows;
   const n = rows.length;
   const plot = plotHost("Cursor on the schedules: arrow keys move it batch by batch", n);
   const readout = h("p", { class: "fig-readout" });
-  const state = { lrLog: true, drawn: new Map(), frame: null, control: null };
-  const xs = rows.map((r) => r.i + 1); // batch numbers, 1-based as the reader counts
+  const state = { lrLog: true, drawn: new Map(), frame: null, control: null, charts: null };
 
-  function drawPanel(p, last) {
-    return (svg, f) => {
-      const x = linearScale([1, Math.max(n, 2)], [f.left, f.right]);
-      const y = p.y(f);
-      state.frame = f;
-      axes(svg, f, { x, y, xFormat: fmtTick, yFormat: p.format, xTitle: last ? "mini-batch" : null, yTitle: p.title, xAxis: last, yCount: 3 });
-      const g = clipped(svg, f);
-      sched.stages.forEach((st, k) => {
-        const x0 = x.map(st.start + 0.5), x1 = x.map(st.end + 1.5);
-        if (k % 2 === 0) band(g, x0, x1, f, { class: "fig-stage-band" });
-        if (k > 0) vRule(g, x0, f, { class: "fig-stage-rule" });
-        if (p.key === "lr" && x1 - x0 > 60) g.append(s("text", { class: "fig-stage-label", x: Math.max(x0, f.left) + 4, y: f.top + 11 }, shortStage(st.stage)));
-      });
-      for (const e of sched.epochs) if (e.start > 0) vRule(g, x.map(e.start + 0.5), f, { class: "fig-epoch-rule" });
-      for (const sr of p.series) line(g, xs, sr.values, x, y, { class: sr.cls });
-      const cursor = cursorMark(g, f, p.series.length);
-      state.drawn.set(p.key, { x, y, cursor, series: p.series });
-      if (state.control) place(state.control.index);
-    };
-  }
+  const drawer = (p, last) => (svg, f) => {
+    state.frame = f;
+    state.drawn.set(p.key, drawPanel(svg, f, sched, p, last));
+    if (state.control) place(state.control.index);
+  };
 
   const stack = h("div", { class: "fig-stack" });
   function build() {
+    state.charts?.abort(); // the panels drawn before (other y scale) stop redrawing
+    state.charts = childController(signal);
     stack.replaceChildren();
     plot.replaceChildren(stack);
     state.drawn.clear();
@@ -125,7 +129,8 @@ function view(sched, what) {
       const host = h("div", { class: "fig-panel" });
       stack.append(host);
       const height = CHART.onecycle.panelHeight + (last ? CHART.onecycle.axisHeight : 0);
-      responsiveSvg(host, { height, margin: { ...CHART.margin, bottom: last ? CHART.margin.bottom : 8 }, label: p.title, draw: drawPanel(p, last) });
+      responsiveSvg(host, { height, margin: { ...CHART.margin, bottom: last ? CHART.margin.bottom : 8 }, label: p.title,
+        draw: drawer(p, last), signal: state.charts.signal });
     });
   }
 

@@ -117,5 +117,3 @@ export function nearestIndex(xs, v) {
   return v - xs[lo] <= xs[hi] - v ? lo : hi;
 }
 
-/** Clamp an index into [0, n - 1]. */
-export const clampIndex = (i, n) => Math.max(0, Math.min(n - 1, Math.round(i)));

@@ -6,38 +6,37 @@
 // Runs come from index.json (all but the good one, or the div's data-runs="a,b").
 // Data shaping: series.js, facts.js; drawing: common/chart.js.
 
-import { axes, band, clipped, dots, line, responsiveSvg, s, vRule } from "../common/chart.js";
+import { axes, band, childController, clipped, dots, line, responsiveSvg, s, vRule } from "../common/chart.js";
 import { h } from "../common/ui.js";
 import { confusionCells } from "./cells.js";
 import { loadIndex, loadReport } from "./data.js";
 import { runFacts } from "./facts.js";
 import { fmtLoss, fmtPct, fmtTick, runTitle } from "./format.js";
-import { addStyles, legend, shell } from "./frame.js";
+import { legend, shell } from "./frame.js";
 import { finite, linearScale, logDomain, logScale, wantsLog, zeroDomain } from "./scales.js";
 import { DataError, epochSeries, epochStages, scheduleSeries, stageTitle } from "./series.js";
 import { BASELINE, CHART, SCALES, URL_PARAM } from "./settings.js";
-import { readParam, writeParam } from "./urlstate.js";
+import { readParam, writeParam } from "../common/urlstate.js";
 
 let instances = 0;
 
-export async function mount(el, { siteRoot, widgetsRoot }) {
-  addStyles(widgetsRoot);
+export async function mount(el, ctx) {
   const ui = shell(el, "fig-wrongruns", "Loading the recorded runs…");
   await ui.load(async (body) => {
-    const runs = await loadIndex(siteRoot);
+    const runs = await loadIndex(ctx);
     const baseline = runs.find((r) => r.name === BASELINE);
     if (!baseline) throw new DataError(`index.json has no “${BASELINE}” run to compare the others with.`);
     const only = el.dataset.runs ? el.dataset.runs.split(",").map((x) => x.trim()) : null;
     const choices = runs.filter((r) => r.name !== BASELINE && (!only || only.includes(r.name)));
     if (!choices.length) throw new DataError("index.json lists no run to compare with the good one.");
-    const good = await loadRun(siteRoot, baseline);
-    body.replaceChildren(view(el, siteRoot, good, choices));
+    const good = await loadRun(ctx, baseline);
+    body.replaceChildren(view(el, ctx, good, choices));
   });
 }
 
-async function loadRun(siteRoot, summary) {
+async function loadRun(ctx, summary) {
   const file = `${summary.name}/report.json`;
-  const report = await loadReport(siteRoot, summary.name, "report.json");
+  const report = await loadReport(ctx, summary.name, "report.json");
   let confusion = null;
   try { confusion = confusionCells(report, file); } catch { /* the facts just skip the guessing comparison */ }
   return { summary, batches: scheduleSeries(report, file), epochs: epochSeries(report, file), confusion };
@@ -45,7 +44,7 @@ async function loadRun(siteRoot, summary) {
 
 // ------------------------------------------------------------------ the view
 
-function view(el, siteRoot, good, choices) {
+function view(el, ctx, good, choices) {
   const param = URL_PARAM.wrongruns;
   const asked = readParam(param);
   const first = choices.find((r) => r.name === asked) || choices[0];
@@ -60,6 +59,7 @@ function view(el, siteRoot, good, choices) {
   const notice = h("p", { class: "fig-note", hidden: !unknown }, unknown ? `No recorded run is called “${asked}”; showing ${runTitle(first.name)}.` : "");
 
   let token = 0;
+  let charts = null; // the shown comparison's charts, stopped when another run replaces them
   async function show(summary, remember) {
     const mine = ++token;
     if (remember) { writeParam(param, summary.name); notice.hidden = true; }
@@ -68,9 +68,11 @@ function view(el, siteRoot, good, choices) {
     status.dataset.state = "loading";
     status.textContent = `Loading ${runTitle(summary.name)}…`;
     try {
-      const run = await loadRun(siteRoot, summary);
+      const run = await loadRun(ctx, summary);
       if (mine !== token) return;
-      area.replaceChildren(...compare(good, run));
+      charts?.abort();
+      charts = childController(ctx.signal);
+      area.replaceChildren(...compare(good, run, charts.signal));
       status.dataset.state = "ready";
       status.textContent = `Showing ${runTitle(summary.name)} beside the good run.`;
       el.dataset.phase = "ready";
@@ -93,15 +95,15 @@ function view(el, siteRoot, good, choices) {
   return h("div", {}, switcher, notice, status, error, area);
 }
 
-function compare(good, run) {
+function compare(good, run, signal) {
   const pair = [good, run];
   return [
     h("p", { class: "fig-what" }, h("strong", {}, `${runTitle(run.summary.name)}: `), run.summary.what || "(no description recorded)"),
     metricsTable(good, run),
     factsList(run, good),
-    batchRow(pair),
-    epochLossRow(pair),
-    errorRow(pair),
+    batchRow(pair, signal),
+    epochLossRow(pair, signal),
+    errorRow(pair, signal),
   ];
 }
 
@@ -143,12 +145,12 @@ function sharedY(values, f, { percent = false } = {}) {
 }
 
 /** One row: a figure with a title, two panels (good | chosen) and notes. */
-function pairRow(title, pair, height, drawOne, extra = []) {
+function pairRow(title, pair, height, signal, drawOne, extra = []) {
   const panels = pair.map((r, k) => {
     const host = h("div", { class: "fig-panel" });
     const head = h("p", { class: "fig-panel-title" }, k === 0 ? `${runTitle(r.summary.name)} (good)` : runTitle(r.summary.name));
     const { label, draw } = drawOne(r, k);
-    responsiveSvg(host, { height, margin: CHART.margin, label, draw });
+    responsiveSvg(host, { height, margin: CHART.margin, label, draw, signal });
     return h("div", { class: "fig-side", dataset: { run: r.summary.name } }, head, host);
   });
   return h("figure", { class: "fig-row" }, h("figcaption", { class: "fig-row-title" }, title), h("div", { class: "fig-pair" }, panels), extra);
@@ -169,10 +171,10 @@ function stageMarks(g, stages, x, f) {
   });
 }
 
-function batchRow(pair) {
+function batchRow(pair, signal) {
   const all = pair.flatMap((r) => r.batches.rows.map((b) => b.loss));
   const maxN = Math.max(...pair.map((r) => r.batches.rows.length));
-  const row = pairRow("Training loss per mini-batch", pair, CHART.wrongruns.height, (r) => {
+  const row = pairRow("Training loss per mini-batch", pair, CHART.wrongruns.height, signal, (r) => {
     const rows = r.batches.rows;
     const finiteLoss = finite(rows.map((b) => b.loss));
     return {
@@ -194,10 +196,10 @@ function batchRow(pair) {
   return row;
 }
 
-function epochLossRow(pair) {
+function epochLossRow(pair, signal) {
   const all = pair.flatMap((r) => r.epochs.flatMap((e) => [e.train_loss, e.valid_loss]));
   const maxE = Math.max(...pair.map((r) => r.epochs.length), 1);
-  const row = pairRow("Loss per epoch: training vs validation", pair, CHART.wrongruns.height, (r) => {
+  const row = pairRow("Loss per epoch: training vs validation", pair, CHART.wrongruns.height, signal, (r) => {
     const eps = r.epochs;
     const last = eps[eps.length - 1];
     return {
@@ -222,10 +224,10 @@ function epochLossRow(pair) {
   return row;
 }
 
-function errorRow(pair) {
+function errorRow(pair, signal) {
   const all = pair.flatMap((r) => r.epochs.map((e) => e.error_rate));
   const maxE = Math.max(...pair.map((r) => r.epochs.length), 1);
-  return pairRow("Error rate per epoch (validation set)", pair, CHART.wrongruns.height, (r) => {
+  return pairRow("Error rate per epoch (validation set)", pair, CHART.wrongruns.height, signal, (r) => {
     const eps = r.epochs;
     const errs = finite(eps.map((e) => e.error_rate));
     return {

@@ -1,76 +1,169 @@
-// The page's side of the Python worker: start it on first use, send runs,
-// and stop a run that takes too long by terminating the worker and starting
-// a fresh one (the only way to stop Python without SharedArrayBuffer, which
-// GitHub Pages cannot enable). The page never waits on Python synchronously.
+// The page's side of the Python worker. No DOM: the tests drive it in Node with a fake worker.
+//
+// It starts the worker on first use, sends one run at a time and stops a run that takes
+// too long by terminating the worker and starting a fresh one: the only way to stop
+// Python without SharedArrayBuffer, which GitHub Pages cannot enable. The reader's code
+// runs in that worker and can reach its JavaScript, so nothing the worker sends is
+// trusted: a message outside the protocol, or a result that is not a run of finite
+// numbers, ends the worker like a crash does. dispose() ends everything for good.
+//
+// Protocol (worker.js):  page -> worker  {id, request}
+//   worker -> page  {type: "ready", ms, version, calibrationMs} | {type: "fatal", message}
+//                   {type: "started", id} | {type: "result", id, result} | {type: "crashed", id, message}
+
+/** Why a run gave no result. kind: "timeout" | "crashed" | "protocol" | "unavailable" | "stopped". */
+export class RunError extends Error {
+  constructor(kind, message, extra = {}) {
+    super(message);
+    this.name = "RunError";
+    Object.assign(this, { kind }, extra);
+  }
+}
+
+const isObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
+const finiteRow = (row, size) => Array.isArray(row) && row.length === size && row.every(Number.isFinite);
+
+/** What is wrong with a worker's result for `request`, or "" when it is a usable answer. */
+export function resultProblem(result, request) {
+  if (!isObject(result)) return "a result that is not an object";
+  if (typeof result.stdout !== "string") return "a result without its printed output";
+  if (result.ok === false) return typeof result.error === "string" ? "" : "an error without a message";
+  if (result.ok !== true) return "a result that is neither a run nor an error";
+  const { a, loss, diverged } = result;
+  if (!Array.isArray(a) || !Array.isArray(loss) || a.length !== loss.length || a.length < 1 || a.length > request.steps + 1) {
+    return "a run with the wrong number of steps";
+  }
+  if (!a.every((row) => finiteRow(row, request.a.length))) return "coefficients that are not finite numbers";
+  if (!loss.every((v) => Number.isFinite(v) && v >= 0)) return "losses that are not finite numbers";
+  if (typeof diverged !== "boolean") return "a run without its diverged flag";
+  return "";
+}
 
 export class PythonRunner {
-  /** @param {URL} workerUrl  @param {{timeoutMs: number, onState: (state, info) => void}} opts */
-  constructor(workerUrl, { timeoutMs, onState }) {
-    this.workerUrl = workerUrl;
-    this.timeoutMs = timeoutMs;
+  /**
+   * spawn(): a new module Worker running worker.js (ctx.worker, so unmount ends it).
+   * onState(state, info): "loading" | "ready" ({ms, calibrationMs}) | "failed" ({error}).
+   */
+  constructor({ spawn, onState = () => {} }) {
+    this.spawn = spawn;
     this.onState = onState;
-    this.worker = null;
-    this.ready = null;
+    this.session = null; // {worker, ready: Promise, starting, pending}
     this.nextId = 1;
+    this.calibrationMs = null;
+    this.disposed = false;
   }
 
-  /** Start the worker if it is not running; resolves when Python is ready. */
+  get ready() {
+    return Boolean(this.session && this.session.isReady);
+  }
+
+  /** Start the worker unless it runs; resolves when Python is ready. */
   start() {
-    if (this.ready) return this.ready;
-    const t0 = performance.now();
-    this.onState("loading");
-    const worker = new Worker(this.workerUrl, { type: "module" });
-    this.worker = worker;
-    this.ready = new Promise((resolve, reject) => {
-      worker.addEventListener("message", ({ data }) => {
-        if (data.type === "ready") {
-          const ms = performance.now() - t0;
-          this.onState("ready", { ms });
-          resolve(ms);
-        } else if (data.type === "fatal") {
-          reject(new Error(data.message));
-        }
-      });
-      worker.addEventListener("error", (ev) => {
-        ev.preventDefault();
-        reject(new Error(ev.message || "the Python worker failed to start"));
-      });
-    }).catch((err) => {
-      this.stop();
-      this.onState("failed", { error: err });
-      throw err;
+    if (this.disposed) return Promise.reject(new RunError("stopped", "the widget was closed"));
+    if (this.session) return this.session.ready;
+    const session = { worker: null, isReady: false, starting: null, pending: null, t0: performance.now() };
+    this.session = session;
+    session.ready = new Promise((resolve, reject) => {
+      session.starting = { resolve, reject };
     });
-    return this.ready;
+    this.onState("loading");
+    try {
+      session.worker = this.spawn();
+    } catch (err) {
+      this.end(session, new RunError("unavailable", err.message || String(err)));
+      return session.ready;
+    }
+    session.worker.addEventListener("message", (ev) => this.receive(session, ev.data));
+    session.worker.addEventListener("error", (ev) => {
+      ev.preventDefault?.();
+      this.broke(session, new RunError("crashed", ev.message || "the Python worker failed"));
+    });
+    session.worker.addEventListener("messageerror", () => this.broke(session, new RunError("protocol", "a message that could not be read")));
+    return session.ready;
   }
 
-  stop() {
-    if (this.worker) this.worker.terminate();
-    this.worker = null;
-    this.ready = null;
-  }
-
-  /** Run one request; rejects with {timeout: true} after timeoutMs of Python time. */
-  async run(request) {
+  /** Run one request; rejects with a RunError. budgetMs: the time Python may take. */
+  async run(request, budgetMs) {
     await this.start();
-    const worker = this.worker;
+    if (this.disposed) throw new RunError("stopped", "the widget was closed");
+    const session = this.session;
+    if (!session || !session.isReady || session.pending) throw new RunError("unavailable", "Python is busy or gone");
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        worker.removeEventListener("message", onMessage);
-        this.stop(); // the only way to interrupt Python here: throw the worker away
-        const err = new Error(`stopped after ${this.timeoutMs / 1000} s`);
-        err.timeout = true;
-        reject(err);
-        this.start().catch(() => {}); // a fresh Python for the next run
-      }, this.timeoutMs);
-      const onMessage = ({ data }) => {
-        if (data.type !== "result" || data.id !== id) return;
-        clearTimeout(timer);
-        worker.removeEventListener("message", onMessage);
-        resolve(data.result);
-      };
-      worker.addEventListener("message", onMessage);
-      worker.postMessage({ id, request });
+      session.pending = { id, request, budgetMs, resolve, reject, timer: 0 };
+      this.arm(session);
+      session.worker.postMessage({ id, request });
     });
+  }
+
+  /** (Re)start the pending run's clock: from the send, then again when Python starts on it. */
+  arm(session) {
+    const p = session.pending;
+    clearTimeout(p.timer);
+    p.timer = setTimeout(() => {
+      this.broke(session, new RunError("timeout", `stopped after ${p.budgetMs / 1000} s`, { budgetMs: p.budgetMs }));
+    }, p.budgetMs);
+  }
+
+  receive(session, data) {
+    if (session !== this.session) return;
+    const kind = isObject(data) ? data.type : undefined;
+    const p = session.pending;
+    const mine = Boolean(p && isObject(data) && data.id === p.id);
+    if (kind === "ready" && session.starting) return this.readied(session, data);
+    if (kind === "fatal" && session.starting) return this.end(session, new RunError("unavailable", String(data.message)));
+    if (kind === "started" && mine && !p.started) {
+      p.started = true;
+      return this.arm(session);
+    }
+    if (kind === "crashed" && mine) return this.broke(session, new RunError("crashed", String(data.message)));
+    if (kind === "result" && mine) {
+      const problem = resultProblem(data.result, p.request);
+      if (problem) return this.broke(session, new RunError("protocol", problem));
+      clearTimeout(p.timer);
+      session.pending = null;
+      return p.resolve(data.result);
+    }
+    const what = kind ? `a "${String(kind).slice(0, 40)}" message` : "a message";
+    return this.broke(session, new RunError("protocol", `${what} out of turn`));
+  }
+
+  readied(session, data) {
+    session.isReady = true;
+    const ms = performance.now() - session.t0;
+    this.calibrationMs = Number.isFinite(data.calibrationMs) && data.calibrationMs > 0 ? data.calibrationMs : null;
+    session.starting.resolve(ms);
+    session.starting = null;
+    this.onState("ready", { ms, calibrationMs: this.calibrationMs });
+  }
+
+  /** Python misbehaved or died while running: end this worker, fail the run, start afresh. */
+  broke(session, err) {
+    if (session !== this.session) return;
+    const wasRunning = Boolean(session.pending);
+    this.end(session, err);
+    if (wasRunning && !this.disposed) this.start().catch(() => {}); // a fresh Python for the next run
+  }
+
+  /** End a session: terminate its worker, reject what waits on it. */
+  end(session, err) {
+    if (session === this.session) this.session = null;
+    if (session.worker) session.worker.terminate();
+    const { starting, pending } = session;
+    session.starting = session.pending = null;
+    if (pending) {
+      clearTimeout(pending.timer);
+      pending.reject(err);
+    }
+    if (starting) {
+      starting.reject(err);
+      if (err.kind !== "stopped") this.onState("failed", { error: err });
+    }
+  }
+
+  /** The widget is going: end the worker and every timer; nothing starts again. */
+  dispose() {
+    this.disposed = true;
+    if (this.session) this.end(this.session, new RunError("stopped", "the widget was closed"));
   }
 }

@@ -1,9 +1,20 @@
 // Module Web Worker that runs Python for the SGD widget.
-// It loads the self-hosted Pyodide, writes the SGD core and the sandbox into
-// Pyodide's file system, and then answers {id, request} with sandbox.run().
-// The page terminates this worker when a request takes too long (an endless
+// It loads the self-hosted Pyodide, writes the SGD core and the sandbox into Pyodide's
+// file system, records a clean Python (sandbox.setup) and how fast this machine runs
+// the lesson's update() (sandbox.calibrate), and then answers {id, request} with
+// sandbox.run(). The page terminates this worker when a run takes too long (an endless
 // loop in the reader's code), so nothing here needs to be interruptible.
+//
+// The reader's Python can reach this worker's JavaScript (sys.modules["js"] is this
+// global scope): postMessage and close are replaced, so their code cannot talk to the
+// page or end the worker; the page checks every message anyway (python.js).
 import { loadPyodide } from "../../vendor/pyodide/pyodide.mjs";
+import { fetchText } from "../common/fetch.js";
+
+const send = self.postMessage.bind(self);
+let ignored = 0; // postMessage/close calls from the reader's code, reported with the result
+self.postMessage = () => { ignored += 1; };
+self.close = () => { ignored += 1; };
 
 const FILES = {
   "sgd_core.py": new URL("../py/sgd_core.py", import.meta.url),
@@ -14,37 +25,55 @@ async function start() {
   const t0 = performance.now();
   const [py, ...texts] = await Promise.all([
     loadPyodide({ indexURL: new URL("../../vendor/pyodide/", import.meta.url).href }),
-    ...Object.values(FILES).map(async (url) => {
-      const res = await fetch(url);
-      if (!res.ok) throw new Error(`could not load ${url} (HTTP ${res.status})`);
-      return res.text();
-    }),
+    ...Object.values(FILES).map((url) => fetchText(url)),
   ]);
   Object.keys(FILES).forEach((name, i) => py.FS.writeFile(name, texts[i]));
   py.runPython("import sys; sys.path.insert(0, '.')");
-  const run = py.pyimport("sandbox").run;
-  self.postMessage({ type: "ready", ms: performance.now() - t0, version: py.version });
-  return run;
+  const sandbox = py.pyimport("sandbox");
+  sandbox.setup();
+  const calibrationMs = sandbox.calibrate();
+  send({ type: "ready", ms: performance.now() - t0, version: py.version, calibrationMs });
+  return { py, run: sandbox.run };
 }
 
 // If a runtime file cannot be fetched (offline, dead URL), Pyodide's own
 // promise may never settle: an unhandled rejection during start-up is the
 // only sign, so report it as fatal and let the page decide what to show.
 let started = false;
-const fatal = (err) => self.postMessage({ type: "fatal", message: String(err && err.message ? err.message : err) });
+const message = (err) => String(err && err.message ? err.message : err).slice(0, 2000);
 self.addEventListener("unhandledrejection", (ev) => {
   if (started) return;
   ev.preventDefault();
-  fatal(ev.reason);
+  send({ type: "fatal", message: message(ev.reason) });
 });
 const ready = start().then(
-  (run) => { started = true; return run; },
-  (err) => { fatal(err); return null; },
+  (python) => { started = true; return python; },
+  (err) => { send({ type: "fatal", message: message(err) }); return null; },
 );
 
-self.onmessage = async ({ data }) => {
-  const run = await ready;
-  if (!run) return; // start-up failed and was reported; the page terminates this worker
-  const result = JSON.parse(run(JSON.stringify(data.request)));
-  self.postMessage({ type: "result", id: data.id, result });
-};
+/** Whether Python still answers after an error escaped sandbox.run (e.g. Pyodide aborted). */
+function alive(py) {
+  try {
+    return py.runPython("1") === 1;
+  } catch {
+    return false;
+  }
+}
+
+self.addEventListener("message", async ({ data }) => {
+  const python = await ready;
+  if (!python) return; // start-up failed and was reported; the page terminates this worker
+  const id = data && data.id;
+  send({ type: "started", id });
+  try {
+    const result = JSON.parse(python.run(JSON.stringify(data.request)));
+    if (ignored) result.ignored = ignored;
+    ignored = 0;
+    send({ type: "result", id, result });
+  } catch (err) {
+    // sandbox.run turns whatever the reader's code raises into a result: landing here means
+    // Python itself broke (or its answer could not be read). The page starts a fresh worker.
+    const why = alive(python.py) ? "its answer could not be read" : "Python ended";
+    send({ type: "crashed", id, message: `${why}: ${message(err).split("\n").pop()}` });
+  }
+});
