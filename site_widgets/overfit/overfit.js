@@ -55,8 +55,8 @@ export async function mount(el, ctx) {
       h("figure", { class: "xp-figure" }, h("figcaption", {}, "The points and the fitted curve"), fitHost, fitLegend()),
       h("figure", { class: "xp-figure" }, h("figcaption", {}, "Mean squared error against degree"), errHost, errLegend())),
     parts.readout, parts.weights);
-  const fitChart = responsiveSvg(fitHost, { height: HEIGHT, margin: MARGIN, label: "", draw: (svg, f) => drawFit(svg, f, state, result) });
-  const errChart = responsiveSvg(errHost, { height: HEIGHT, margin: MARGIN, label: "", draw: (svg, f) => drawErrors(svg, f, state, result) });
+  const fitChart = responsiveSvg(fitHost, { height: HEIGHT, margin: MARGIN, label: "", signal: ctx.signal, draw: (svg, f) => drawFit(svg, f, state, result) });
+  const errChart = responsiveSvg(errHost, { height: HEIGHT, margin: MARGIN, label: "", signal: ctx.signal, draw: (svg, f) => drawErrors(svg, f, state, result) });
   pickDegree(errHost, ctx, (degree) => update({ degree }, true));
 
   function update(change, remember) {
