@@ -3,6 +3,9 @@
 - ``bears_dir``: the real photos, from $LESSON2_BEARS (default ../shared/data/bears).
   Absent -> the test is skipped with the reason, unless LESSON2_REQUIRE_DATA=1
   (set by .ci/run), which turns absence into a failure.
+- ``bears_cache`` / ``fast_run``: one activation cache for the session, and one
+  `train --fast --per_label 15` run on the real photos (seconds), shared by every test
+  that needs a trained checkpoint and its report.
 - ``site`` / ``built_site``: the site built with ``mkdocs build --strict`` once per
   session, served from the sub-path /lesson2/ by a local server with no COOP/COEP
   headers (GitHub Pages sends none).
@@ -44,6 +47,23 @@ def bears_dir() -> Path:
 @pytest.fixture(scope="session")
 def urls_dir() -> Path:
     return data_path("LESSON2_URLS", ROOT.parent / "shared" / "data" / "urls", "the URL lists")
+
+
+@pytest.fixture(scope="session")
+def bears_cache(tmp_path_factory) -> Path:
+    """Body activations cached once for the session's runs (keyed by photos, size and body)."""
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture(scope="session")
+def fast_run(bears_dir, bears_cache, tmp_path_factory) -> Path:
+    """The folder of one real `train --fast` run through the CLI: 15 photos per label at 128 px."""
+    from training.bears.cli import main
+
+    out = tmp_path_factory.mktemp("run")
+    assert main(["train", "--fast", "--per_label", "15", "--data", str(bears_dir), "--out", str(out),
+                 "--cache", str(bears_cache), "--no-progress"]) == 0
+    return out
 
 
 @pytest.fixture(scope="session")

@@ -32,16 +32,8 @@ def strict_json(path: Path):
 
 
 @pytest.fixture(scope="module")
-def cache(tmp_path_factory):
-    return tmp_path_factory.mktemp("cache")
-
-
-@pytest.fixture(scope="module")
-def fast_run(bears_dir, cache, tmp_path_factory):
-    out = tmp_path_factory.mktemp("run")
-    assert main(["train", "--fast", "--per_label", "15", "--data", str(bears_dir), "--out", str(out),
-                 "--cache", str(cache), "--no-progress"]) == 0
-    return out
+def cache(bears_cache):
+    return bears_cache
 
 
 def fast(bears_dir, out, cache, **kw) -> TrainConfig:
