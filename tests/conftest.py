@@ -24,12 +24,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.support import CHROMIUM, CHROMIUM_ARGS, ROOT, build_site, start_server
+from tests.support import CHROMIUM, CHROMIUM_ARGS, build_site, start_server
+from training.paths import BEARS, SHARED_DATA
 
-DEFAULT_BEARS = ROOT.parent / "shared" / "data" / "bears"
 
-
-def data_path(env: str, default: Path, what: str) -> Path:
+def data_path(env: str, default: str | Path, what: str) -> Path:
     path = Path(os.environ.get(env, default))
     if not path.is_dir():
         msg = f"{what} not found at {path} (set {env} to its folder)"
@@ -41,12 +40,12 @@ def data_path(env: str, default: Path, what: str) -> Path:
 
 @pytest.fixture(scope="session")
 def bears_dir() -> Path:
-    return data_path("LESSON2_BEARS", DEFAULT_BEARS, "the bear photos")
+    return data_path("LESSON2_BEARS", BEARS, "the bear photos")
 
 
 @pytest.fixture(scope="session")
 def urls_dir() -> Path:
-    return data_path("LESSON2_URLS", ROOT.parent / "shared" / "data" / "urls", "the URL lists")
+    return data_path("LESSON2_URLS", SHARED_DATA / "urls", "the URL lists")
 
 
 @pytest.fixture(scope="session")

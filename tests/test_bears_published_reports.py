@@ -11,10 +11,11 @@ import pytest
 
 from tests.support import ROOT
 from training.bears.augment_figure import describe
+from training.bears.data import DataConfig
 from training.bears.experiments import NAMES, NOT_INDEXED, RARE, RARE_N
 from training.bears.images import train_transform
+from training.bears.model import default_preprocess
 from training.bears.report import clean_json
-from training.bears.train import TrainConfig, preprocess_for
 
 REPORTS = ROOT / "docs" / "assets" / "reports"
 AUGMENT = ROOT / "docs" / "assets" / "augment"
@@ -87,6 +88,7 @@ def test_data_size_sweep_is_published_with_a_fixed_validation_set():
 
 def test_augmentation_figure_matches_the_training_transform_in_the_code():
     res = load(AUGMENT / "augment.json")
-    assert res["steps"] == clean_json(describe(train_transform(preprocess_for(TrainConfig()))))
+    d = DataConfig()
+    assert res["steps"] == clean_json(describe(train_transform(default_preprocess(d.arch, d.size))))
     for f in res["files"].values():
         assert (AUGMENT / f).stat().st_size > 10_000

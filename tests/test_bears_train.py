@@ -17,7 +17,8 @@ from training.bears.clean import CleanConfig, clean
 from training.bears.cli import main, parser
 from training.bears.data import ImageDataset, load_items
 from training.bears.images import eval_transform
-from training.bears.interpret import predict
+from training.bears.loop import predict
+from training.paths import ROOT
 
 pytestmark = pytest.mark.data
 
@@ -169,8 +170,6 @@ def test_reports_command_publishes_json_and_figures_without_photos(bears_dir, tm
         files = {p.name for p in (dest / name).iterdir()}
         assert {"report.json", "schedule.png", "losses.png", "confusion.png", "top_losses.json"} <= files
         assert "top_losses.png" not in files and "model.pt" not in files  # no photos, no weights in docs/
-        from training.bears.config import ROOT
-
         assert str(ROOT) not in (dest / name / "report.json").read_text()  # no machine-specific paths
 
 
