@@ -4,37 +4,43 @@ Everything the widgets load is served by the site itself (GitHub Pages is
 static and the reader may be offline), so at build time this hook adds:
 
 - ``site_widgets/**`` (ES modules, CSS, the widgets' Python) -> ``assets/widgets/``
-- the pure-Python SGD core ``training/sgd_core.py`` -> ``assets/widgets/py/``
+- the repository's Python files a widget runs (e.g. ``training/sgd_core.py``) -> ``assets/widgets/py/``
 - the pinned npm runtimes from ``node_modules`` -> ``assets/vendor/<name>/``
 
-Only the runtime files the widgets actually load are copied (see RUNTIMES).
+Which widget needs which runtime files and Python files is listed once, in
+``site_widgets/registry.json``; only those runtime files are copied.
 The service worker that keeps the site offline is another hook,
 ``site_widgets/offline/mkdocs_offline.py``.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from mkdocs.structure.files import File, Files
 
 ROOT = Path(__file__).resolve().parent.parent
 WIDGETS = ROOT / "site_widgets"
-NODE = ROOT / "node_modules"
 
-# runtime name -> (package folder, files the site serves)
-RUNTIMES = {
-    "pyodide": (
-        NODE / "pyodide",
-        ["pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json"],
-    ),
-    "ort": (
-        NODE / "onnxruntime-web" / "dist",
-        ["ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm"],
-    ),
-}
-# Python files the widgets run in Pyodide, served beside the widget modules.
-WIDGET_PYTHON = [ROOT / "training" / "sgd_core.py"]
+REGISTRY = WIDGETS / "registry.json"  # the one list of widgets, their runtimes and Python files
+
+
+def load_registry() -> dict:
+    return json.loads(REGISTRY.read_text(encoding="utf-8"))
+
+
+def runtime_files(registry: dict) -> list[tuple[Path, str]]:
+    """(file in node_modules, its URI in the build) for every runtime file the widgets load."""
+    return [(ROOT / spec["from"] / name, f"assets/vendor/{runtime}/{name}")
+            for runtime, spec in registry["runtimes"].items() for name in spec["files"]]
+
+
+def widget_python(registry: dict) -> list[Path]:
+    """Repository files the widgets run in Pyodide, served at assets/widgets/py/<name>."""
+    return sorted({ROOT / py for spec in registry["widgets"].values() for py in spec.get("python", [])})
+
+
 WIDGET_SUFFIXES = {".js", ".mjs", ".css", ".py", ".json"}
 # Not served from assets/widgets/: build-time Python (mkdocs_*.py hooks) and the service
 # worker's code, which is published at the site root as sw.js (its scope must cover every page).
@@ -58,9 +64,9 @@ def on_files(files: Files, config) -> Files:
         if (src.suffix in WIDGET_SUFFIXES and not src.name.startswith("mkdocs_") and rel not in NOT_SERVED
                 and "__pycache__" not in src.parts):
             _add(files, config, src, f"assets/widgets/{rel}")
-    for src in WIDGET_PYTHON:
+    registry = load_registry()
+    for src in widget_python(registry):
         _add(files, config, src, f"assets/widgets/py/{src.name}")
-    for name, (folder, names) in RUNTIMES.items():
-        for fname in names:
-            _add(files, config, folder / fname, f"assets/vendor/{name}/{fname}")
+    for src, uri in runtime_files(registry):
+        _add(files, config, src, uri)
     return files

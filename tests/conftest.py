@@ -2,16 +2,26 @@
 
 - ``bears_dir``: the real photos, from $LESSON2_BEARS (default ../shared/data/bears).
   Absent -> the test is skipped with the reason, unless LESSON2_REQUIRE_DATA=1
+<<<<<<< HEAD
   (set by .ci/run), which turns absence into a failure.
 - ``bears_cache`` / ``fast_run``: one activation cache for the session, and one
   `train --fast --per_label 15` run on the real photos (seconds), shared by every test
   that needs a trained checkpoint and its report.
+=======
+  (set by .ci/run), which turns absence into a failure. ``not_bears_dir`` likewise
+  ($LESSON2_NOT_BEARS, default ../shared/data/not_bears).
+>>>>>>> main
 - ``site`` / ``built_site``: the site built with ``mkdocs build --strict`` once per
   session, served from the sub-path /lesson2/ by a local server with no COOP/COEP
   headers (GitHub Pages sends none).
 - ``browser`` / ``watched``: headless Debian Chromium driven by Playwright, and a
   page that records every request and console error; a test fails if any request
-  leaves 127.0.0.1 or the console shows an error it did not expect.
+  leaves 127.0.0.1 or the console shows an error it did not expect. No Chromium ->
+  skipped, unless LESSON2_REQUIRE_BROWSER=1 (set by .ci/run).
+
+Markers follow from the fixtures a test uses (see pytest_collection_modifyitems), so
+they cannot lie: ``browser`` = drives Chromium, ``data`` = reads the real photos.
+``-m "not browser"`` runs the fast part.
 """
 
 from __future__ import annotations
@@ -25,7 +35,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.support import CHROMIUM, CHROMIUM_ARGS, build_site, start_server
-from training.paths import BEARS, SHARED_DATA
+from training.paths import BEARS, NOT_BEARS, SHARED_DATA
 
 
 def data_path(env: str, default: str | Path, what: str) -> Path:
@@ -41,6 +51,11 @@ def data_path(env: str, default: str | Path, what: str) -> Path:
 @pytest.fixture(scope="session")
 def bears_dir() -> Path:
     return data_path("LESSON2_BEARS", BEARS, "the bear photos")
+
+
+@pytest.fixture(scope="session")
+def not_bears_dir() -> Path:
+    return data_path("LESSON2_NOT_BEARS", NOT_BEARS, "the non-bear photos")
 
 
 @pytest.fixture(scope="session")
@@ -65,6 +80,20 @@ def fast_run(bears_dir, bears_cache, tmp_path_factory) -> Path:
     return out
 
 
+# A test's markers come from the fixtures it uses (directly or through other fixtures).
+BROWSER_FIXTURES = {"browser", "watched"}
+DATA_FIXTURES = {"bears_dir", "not_bears_dir", "urls_dir"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        if used & BROWSER_FIXTURES:
+            item.add_marker(pytest.mark.browser)
+        if used & DATA_FIXTURES:
+            item.add_marker(pytest.mark.data)
+
+
 @pytest.fixture(scope="session")
 def site(tmp_path_factory):
     """The server is bound first so the build can be told its exact URL."""
@@ -84,8 +113,8 @@ def built_site(site) -> Path:
 def browser():
     if not Path(CHROMIUM).exists():
         msg = f"Chromium not found at {CHROMIUM} (bash .ci/setup installs Debian's chromium)"
-        if os.environ.get("LESSON2_REQUIRE_DATA") == "1":
-            pytest.fail(msg, pytrace=False)
+        if os.environ.get("LESSON2_REQUIRE_BROWSER") == "1":
+            pytest.fail(msg + "; LESSON2_REQUIRE_BROWSER=1 makes this a failure", pytrace=False)
         pytest.skip(msg)
     from playwright.sync_api import sync_playwright
 

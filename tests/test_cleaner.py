@@ -8,7 +8,7 @@
   committed model's real predictions: open list + folder, mark by click and by keyboard,
   reload (marks and list come back, the page asks for the folder), export; cleaned.csv is
   read by training.bears.data.load_items and equals what `clean --decisions` writes from
-  the exported decisions.csv; after the export a reload shows nothing saved
+  the exported decisions.csv; the marks stay saved until the reader presses Forget
 - the committed example list with the real data folder: paging keeps at most one page of
   thumbnails alive, cleaned.csv lists exactly the data set, 375 px wide works
 - bad input (invalid JSON, the wrong JSON, a photo as the list, classes mismatch, an empty
@@ -57,7 +57,8 @@ def test_csv_quoting_reads_back_in_python_and_in_load_items(tmp_path):
     marks = {names[0]: {"action": "delete"}, names[1]: {"action": "relabel", "label": "teddy"},
              names[2]: {"action": "keep"}}
     out = node("""
-      const { items, marks: m } = input;
+      const { items } = input;
+      const m = new Map(Object.entries(input.marks));
       console.log(JSON.stringify({cleaned: csv.cleanedCsv(items, m), decisions: csv.decisionsCsv(items, m)}));
     """, {"items": items, "marks": marks})
     (tmp_path / "cleaned.csv").write_text(out["cleaned"], newline="")
@@ -70,6 +71,29 @@ def test_csv_quoting_reads_back_in_python_and_in_load_items(tmp_path):
     dec = list(csv.reader(out["decisions"].splitlines()))
     assert dec == [["file", "action", "label"], [names[0], "delete", ""], [names[1], "relabel", "teddy"],
                    [names[2], "keep", ""]]
+
+
+TRICKY = ["=1+1", "'=1+1", "''=x", "'x", "'", "''", "-", "+1", "@a", "a=b", "'+", "=HYPERLINK(\"x\",\"y\")", "-1,2", "'@", "=\n="]
+
+
+def test_spreadsheet_guard_reads_back_exactly_in_training(tmp_path):
+    """Cells a spreadsheet would evaluate get one apostrophe; training's reader drops exactly it."""
+    from training.bears.data import guard_cell, load_items, unguard_cell
+
+    names = [f"black/{t}.jpg" for t in TRICKY] + [f"{t}.jpg" for t in TRICKY] + TRICKY
+    labels = ["=cmd", "'=tick", "-minus", "black"]
+    items = [{"file": f, "label": labels[i % 4]} for i, f in enumerate(names)]
+    out = node("""
+      console.log(JSON.stringify({ cleaned: csv.cleanedCsv(input, new Map()), cells: input.map((it) => csv.sheetSafe(it.file)) }));
+    """, items)
+    for c in [c for r in csv.reader(out["cleaned"].splitlines(keepends=True)) for c in r]:
+        assert c[:1] not in ("=", "+", "-", "@", "\t", "\r"), c
+    assert out["cells"] == [guard_cell(it["file"]) for it in items]  # one rule on both sides
+    assert [unguard_cell(guard_cell(n)) for n in names] == names
+    (tmp_path / "cleaned.csv").write_text(out["cleaned"], newline="")
+    got = load_items(tmp_path / "cleaned.csv", tmp_path)
+    want = sorted((it["file"], it["label"]) for it in items)
+    assert sorted((str(f.relative_to(tmp_path)), lab) for f, lab in zip(got.files, got.labels)) == want
 
 
 def test_matching_opened_paths_to_the_list():
@@ -138,7 +162,7 @@ def test_the_list_reader_refuses_what_is_not_a_top_losses_list():
     assert "not valid JSON" in got["broken.json"]["error"]
     assert "is empty" in got["empty.json"]["error"]
     assert "classes mismatch" in got["mismatch.json"]["error"] and "teddy" in got["mismatch.json"]["error"]
-    assert 'no "file" and "label"' in got["rows.json"]["error"]
+    assert 'entry 1: "label" must be a class name' in got["rows.json"]["error"]
 
 
 # ---------------------------------------------------------------- test data, made in tmp_path
@@ -205,9 +229,10 @@ def card(page, file):
 
 
 def shown_marks(page) -> dict:
-    return page.evaluate("""() => Object.fromEntries([...document.querySelectorAll('.cln-item')]
+    # pairs, not an object: a file named "__proto__" would not survive as an object's key
+    return dict(page.evaluate("""() => [...document.querySelectorAll('.cln-item')]
       .filter((li) => li.dataset.action !== 'none')
-      .map((li) => [li.dataset.file, li.dataset.action === 'relabel' ? 'relabel:' + li.dataset.newLabel : li.dataset.action]))""")
+      .map((li) => [li.dataset.file, li.dataset.action === 'relabel' ? 'relabel:' + li.dataset.newLabel : li.dataset.action])"""))
 
 
 def report(page) -> dict:
@@ -334,11 +359,12 @@ def test_mark_reload_export_and_training_reads_it(watched, site, bears_copy, tmp
         del labels[f]
     want_rows = sorted(labels.items())
     assert text == "file,label\r\n" + "".join(f"{f},{lab}\r\n" for f, lab in want_rows)
-    assert "removed from this browser's storage" in page.inner_text(".cln-savenote")
-    assert page.get_attribute(".cln", "data-saved") == "cleared" and saved_keys(page) == []
-    assert shown_marks(page) == want_marks  # still on screen
+    # the marks stay saved (the download may have gone wrong) until the reader forgets them
+    assert "the marks stay saved in case the download went wrong" in page.inner_text(".cln-savenote")
+    assert page.get_attribute(".cln", "data-saved") == "yes" and saved_keys(page) != []
+    assert shown_marks(page) == want_marks
     # the command the page gives is the one that works
-    assert f"--csv_root {data}" in page.inner_text(".cln-howto")
+    assert f"--csv_root={data}" in page.inner_text(".cln-howto")
     items = load_items(tmp_path / "cleaned.csv", data)
     assert [(str(f.relative_to(data)), lab) for f, lab in zip(items.files, items.labels)] == want_rows
     assert verify(items).skipped == []  # every row a real, decodable photo
@@ -356,7 +382,9 @@ def test_mark_reload_export_and_training_reads_it(watched, site, bears_copy, tmp
     theirs = {(str(f.resolve().relative_to(data.resolve())), lab) for f, lab in zip(theirs.files, theirs.labels)}
     assert theirs - {("black/broken.jpg", "black")} == set(want_rows)
 
-    # after the export, a reload has nothing saved to restore
+    # once the reader forgets the saved marks, a reload has nothing to restore
+    page.locator(".cln-forget").click()
+    assert page.get_attribute(".cln", "data-saved") == "cleared" and saved_keys(page) == []
     page.reload()
     page.wait_for_selector("[data-widget=cleaner][data-mounted=yes]")
     assert page.get_attribute(".cln", "data-phase") == "empty"
@@ -380,7 +408,7 @@ def test_example_list_with_the_real_folder_pages_and_exports_the_data_set(watche
     info = page.inner_text(".cln-listinfo")
     assert f"{n_listed} photos (the validation split only)" in info
     assert ("read from the labels" in info) == ("classes" not in example)
-    assert f"--csv_root {example['data']}" in page.inner_text(".cln-howto")
+    assert f"--csv_root={example['data']}" in page.inner_text(".cln-howto")
     # a validation list alone cannot make cleaned.csv for the whole data set: refused, with the reason
     page.locator(".cln-export button", has_text="Download cleaned.csv").click()
     assert "only the validation split" in error_text(page)

@@ -24,8 +24,9 @@ pytestmark = pytest.mark.browser
 STATE = "document.documentElement.dataset.offline"
 ARTICLE = ".md-content article"  # search results are <article>s too
 HEAVY = re.compile(r"^assets/vendor/|\.(onnx|wasm)$|python_stdlib\.zip$")
-# mount.js: widget name -> module, imported only when a page has one.
-WIDGET_MODULES = dict(re.findall(r'(\w+): \(\) => import\("\./([^"]+)"\)', (ROOT / "site_widgets/mount.js").read_text()))
+# registry.json: widget name -> module, imported only when a page has one.
+WIDGET_MODULES = {name: spec["module"] for name, spec in
+                  json.loads((ROOT / "site_widgets/registry.json").read_text())["widgets"].items()}
 
 
 def manifest(site_root):

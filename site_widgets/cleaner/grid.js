@@ -7,8 +7,10 @@
 // can still be marked.
 
 import { h } from "../common/ui.js";
+import { visible } from "./text.js";
 
 const pct = (p) => (p === null ? "?" : `${(100 * p).toFixed(1)}%`);
+const name = (s) => h("bdi", {}, visible(s)); // isolated: a right-to-left name does not reorder what is beside it
 
 export function markText(mark) {
   if (!mark) return "not marked";
@@ -17,20 +19,17 @@ export function markText(mark) {
 
 export class Grid {
   /**
-   * onMark(item, action|null, label|null) is called for every decision; the owner
-   * stores it and calls update(item). photoNote(item) says why an item has no photo.
+   * Draws the page of `state` (a CleanerState) that is shown. onMark(item, action|null,
+   * label|null) is called for every decision: the owner stores it and calls update(item).
+   * onPage(page) asks for another page (the owner moves state there and calls render()).
+   * photoNote(item) says why an item has no photo.
    */
-  constructor({ pageSize = 24, onMark, photoNote, onRender }) {
-    this.pageSize = pageSize;
+  constructor({ state, onMark, onPage, photoNote, onRender }) {
+    this.state = state;
     this.onMark = onMark;
+    this.onPage = onPage;
     this.photoNote = photoNote;
     this.onRender = onRender || (() => {});
-    this.items = [];
-    this.order = [];
-    this.classes = [];
-    this.marks = {};
-    this.files = new Map();
-    this.page = 0;
     this.urls = new Set();
     this.cards = new Map(); // file -> li on the current page
 
@@ -41,8 +40,7 @@ export class Grid {
     this.list.addEventListener("click", (e) => {
       const b = e.target.closest("button[data-act]");
       if (!b) return;
-      const li = b.closest(".cln-item");
-      const item = this.items[+li.dataset.index];
+      const item = this._item(b.closest(".cln-item"));
       const pressed = b.getAttribute("aria-pressed") === "true";
       // pressing a pressed button takes the mark back
       if (pressed) this.onMark(item, null, null);
@@ -50,44 +48,36 @@ export class Grid {
     });
   }
 
+  _item(li) {
+    return this.state.items[+li.dataset.index];
+  }
+
   _pager() {
-    const prev = h("button", { type: "button", class: "cln-btn", onclick: () => this.go(this.page - 1) }, "← Previous page");
-    const next = h("button", { type: "button", class: "cln-btn", onclick: () => this.go(this.page + 1) }, "Next page →");
+    const prev = h("button", { type: "button", class: "cln-btn", onclick: () => this.go(this.state.page - 1) }, "← Previous page");
+    const next = h("button", { type: "button", class: "cln-btn", onclick: () => this.go(this.state.page + 1) }, "Next page →");
     const text = h("span", { class: "cln-pageinfo" });
     return { node: h("nav", { class: "cln-pager", "aria-label": "Pages of photos" }, prev, text, next), prev, next, text };
   }
 
-  get pages() {
-    return Math.max(1, Math.ceil(this.order.length / this.pageSize));
-  }
-
-  /** New data: the items, the order the filter chose (indexes), classes, marks, files. */
-  set({ items, order, classes, marks, files }) {
-    Object.assign(this, { items, order, classes, marks, files });
-    this.page = Math.min(this.page, this.pages - 1);
-  }
-
+  /** Another page; focus "first" | "last" puts the focus on its first or last photo. */
   go(page, focus = null) {
-    const p = Math.max(0, Math.min(this.pages - 1, page));
-    if (p === this.page && focus === null) return;
-    this.page = p;
-    this.render();
+    if (!this.onPage(page) && focus === null) return;
     if (focus === "first") this.list.querySelector(".cln-item")?.focus();
     if (focus === "last") [...this.list.querySelectorAll(".cln-item")].pop()?.focus();
   }
 
   render() {
+    const st = this.state;
     this.releaseUrls();
     this.cards.clear();
-    const start = this.page * this.pageSize;
-    const shown = this.order.slice(start, start + this.pageSize);
-    this.list.replaceChildren(...shown.map((i) => this._card(i)));
-    if (!shown.length) this.list.append(h("li", { class: "cln-empty" }, "No photo matches this filter."));
+    const { start, indexes } = st.pageSlice();
+    this.list.replaceChildren(...indexes.map((i) => this._card(i)));
+    if (!indexes.length) this.list.append(h("li", { class: "cln-empty" }, "No photo matches this filter."));
     for (const pg of this.pagers) {
-      pg.node.hidden = this.pages <= 1;
-      pg.prev.disabled = this.page === 0;
-      pg.next.disabled = this.page >= this.pages - 1;
-      pg.text.textContent = `Page ${this.page + 1} of ${this.pages} · photos ${shown.length ? start + 1 : 0}–${start + shown.length} of ${this.order.length}`;
+      pg.node.hidden = st.pages <= 1;
+      pg.prev.disabled = st.page === 0;
+      pg.next.disabled = st.page >= st.pages - 1;
+      pg.text.textContent = `Page ${st.page + 1} of ${st.pages} · photos ${indexes.length ? start + 1 : 0}–${start + indexes.length} of ${st.order.length}`;
     }
     this.onRender();
   }
@@ -98,41 +88,44 @@ export class Grid {
   }
 
   _card(index) {
-    const it = this.items[index];
+    const it = this.state.items[index];
     const wrong = it.pred !== null && it.pred !== it.label;
     const facts = it.listed
-      ? [`label `, h("b", {}, it.label), `, predicted `, h("b", {}, it.pred ?? "?"), ` ${pct(it.probPred)}`,
-        h("br"), `loss ${it.loss === null ? "?" : it.loss.toFixed(2)} · p(${it.label}) ${pct(it.probLabel)}`]
-      : [`label `, h("b", {}, it.label), h("br"), `not in the list (found in the folder)`];
+      ? [`label `, h("b", {}, name(it.label)), `, predicted `, h("b", {}, it.pred === null ? "?" : name(it.pred)), ` ${pct(it.probPred)}`,
+        h("br"), `loss ${it.loss === null ? "?" : it.loss.toFixed(2)} · p(`, name(it.label), `) ${pct(it.probLabel)}`]
+      : [`label `, h("b", {}, name(it.label)), h("br"), `not in the list (found in the folder)`];
+    // a button for every class; the first nine have a key too
     const buttons = [
       this._button("keep", null, "k", "Keep"),
       this._button("delete", null, "d", "Delete"),
-      ...this.classes.slice(0, 9).map((c, j) => this._button("relabel", c, String(j + 1), c,
-        c === it.label ? `${c}: keep its label` : `Relabel as ${c}`)),
+      ...this.state.list.classes.map((c, j) => this._button("relabel", c, j < 9 ? String(j + 1) : null, visible(c),
+        c === it.label ? `${visible(c)}: keep its label` : `Relabel as ${visible(c)}`)),
     ];
     const li = h("li", { class: "cln-item", tabindex: "0", dataset: { index, file: it.file, wrong: String(wrong), listed: String(it.listed) } },
       h("div", { class: "cln-thumb" }, this._photo(it)),
       h("div", { class: "cln-info" },
-        h("p", { class: "cln-name" }, h("span", { class: "cln-rank" }, it.listed ? `#${it.rank}` : "new"), " ", it.file),
+        h("p", { class: "cln-name" }, h("span", { class: "cln-rank" }, it.listed ? `#${it.rank}` : "new"), " ", name(it.file)),
         h("p", { class: "cln-facts" }, ...facts),
         h("p", { class: "cln-badge" })),
-      h("div", { class: "cln-actions", role: "group", "aria-label": `Decision for ${it.file}` }, ...buttons));
+      h("div", { class: "cln-actions", role: "group", "aria-label": `Decision for ${visible(it.file)}` }, ...buttons));
     this.cards.set(it.file, li);
     this.update(it);
     return li;
   }
 
+  /** key: its keyboard key, or null (classes after the ninth have none). */
   _button(act, label, key, text, aria = null) {
     return h("button", { type: "button", class: "cln-btn cln-mark", "aria-pressed": "false", dataset: label ? { act, label } : { act },
-      "aria-label": aria || text, title: `${aria || text} (key ${key})` }, h("kbd", { "aria-hidden": "true" }, key), " ", text);
+      "aria-label": aria || text, title: key ? `${aria || text} (key ${key})` : aria || text },
+    key ? [h("kbd", { "aria-hidden": "true" }, key), " "] : null, text);
   }
 
   _photo(it) {
-    const file = this.files.get(it.file);
+    const file = this.state.found.get(it.file);
     if (!file) return h("div", { class: "cln-ph", dataset: { photo: "none" } }, this.photoNote(it));
     const url = URL.createObjectURL(file);
     this.urls.add(url);
-    const img = h("img", { src: url, alt: `photo ${it.file}`, loading: "lazy", decoding: "async" });
+    const img = h("img", { src: url, alt: `photo ${visible(it.file)}`, loading: "lazy", decoding: "async" });
     img.addEventListener("load", () => { img.dataset.photo = "shown"; });
     img.addEventListener("error", () => {
       URL.revokeObjectURL(url);
@@ -147,7 +140,7 @@ export class Grid {
   update(it) {
     const li = this.cards.get(it.file);
     if (!li) return;
-    const m = this.marks[it.file] || null;
+    const m = this.state.markOf(it.file);
     li.dataset.action = m ? m.action : "none";
     if (m?.action === "relabel") li.dataset.newLabel = m.label;
     else delete li.dataset.newLabel;
@@ -159,15 +152,16 @@ export class Grid {
     }
     li.querySelector(".cln-badge").textContent = m ? `Marked: ${markText(m)}` : "";
     const pred = it.listed ? `, predicted ${it.pred ?? "?"} ${pct(it.probPred)}, loss ${it.loss === null ? "?" : it.loss.toFixed(2)}` : ", not in the list";
-    li.setAttribute("aria-label", `${it.file}: labelled ${it.label}${pred}; ${markText(m)}`);
+    li.setAttribute("aria-label", `${visible(it.file)}: labelled ${visible(it.label)}${pred}; ${markText(m)}`);
   }
 
   _key(e) {
     if (e.ctrlKey || e.metaKey || e.altKey) return;
     const li = e.target.closest(".cln-item");
     if (!li) return;
-    const item = this.items[+li.dataset.index];
+    const item = this._item(li);
     const key = e.key;
+    const classes = this.state.list.classes;
     const mark = (action, label = null) => {
       e.preventDefault();
       this.onMark(item, action, label);
@@ -176,14 +170,14 @@ export class Grid {
     if (key === "k" || key === "K") return mark("keep");
     if (key === "d" || key === "D") return mark("delete");
     if (key === "u" || key === "U") { e.preventDefault(); this.onMark(item, null, null); return; }
-    if (/^[1-9]$/.test(key) && +key <= this.classes.length) return mark("relabel", this.classes[+key - 1]);
+    if (/^[1-9]$/.test(key) && +key <= classes.length) return mark("relabel", classes[+key - 1]);
     const onButton = e.target !== li;
     const moves = { ArrowRight: 1, ArrowLeft: -1, ArrowDown: this.columns(), ArrowUp: -this.columns() };
     if (key in moves && !onButton) { e.preventDefault(); this.move(li, moves[key]); return; }
     if (key === "Home" && !onButton) { e.preventDefault(); this.list.querySelector(".cln-item")?.focus(); return; }
     if (key === "End" && !onButton) { e.preventDefault(); [...this.list.querySelectorAll(".cln-item")].pop()?.focus(); return; }
-    if (key === "PageDown") { e.preventDefault(); this.go(this.page + 1, "first"); return; }
-    if (key === "PageUp") { e.preventDefault(); this.go(this.page - 1, "first"); }
+    if (key === "PageDown") { e.preventDefault(); this.go(this.state.page + 1, "first"); return; }
+    if (key === "PageUp") { e.preventDefault(); this.go(this.state.page - 1, "first"); }
   }
 
   /** How many cards sit in one row of the grid as laid out now. */
@@ -199,8 +193,8 @@ export class Grid {
     const cards = [...this.list.querySelectorAll(".cln-item")];
     const at = cards.indexOf(li) + delta;
     if (at >= 0 && at < cards.length) cards[at].focus();
-    else if (at >= cards.length && this.page < this.pages - 1) this.go(this.page + 1, "first");
-    else if (at < 0 && this.page > 0) this.go(this.page - 1, "last");
+    else if (at >= cards.length && this.state.page < this.state.pages - 1) this.go(this.state.page + 1, "first");
+    else if (at < 0 && this.state.page > 0) this.go(this.state.page - 1, "last");
     else li.focus(); // at either end: stay
   }
 }

@@ -12,8 +12,8 @@ Two kinds of files:
 
 - precache: pages, CSS, JS, the search index and worker, images, JSON data. Fetched
   by the worker after the page has loaded; a few MB at most.
-- runtime: the heavy runtimes and models (Pyodide, onnxruntime-web, *.onnx, *.wasm,
-  python_stdlib.zip). Never fetched ahead: the worker keeps a copy the first time a
+- runtime: the heavy runtimes and models (what site_widgets/registry.json lists as a widget's
+  runtimes and lazy files: Pyodide, onnxruntime-web, the *.onnx models). Never fetched ahead: the worker keeps a copy the first time a
   widget loads one, keyed by its revision, so a rebuild that changes one replaces it.
 
 The manifest's version (a hash of all precache revisions) names the cache, so a
@@ -22,6 +22,7 @@ rebuild that changes any file yields a new sw.js, a new cache, and the old one d
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import html
 import json
@@ -32,8 +33,16 @@ from urllib.parse import quote, urlsplit
 TEMPLATE = Path(__file__).with_name("sw.js")
 MANIFEST_URI = "assets/offline/precache.json"
 
-# Loaded by a widget on first use, never ahead (tests/test_site_pages.py, tests/bench/sgd_widget.py).
-RUNTIME = re.compile(r"^assets/vendor/|\.(onnx|wasm)$|(^|/)python_stdlib\.zip$")
+REGISTRY = Path(__file__).resolve().parent.parent / "registry.json"
+
+
+def lazy_patterns(registry_path: Path = REGISTRY) -> list[str]:
+    """Site paths (fnmatch) loaded by a widget on first use, never ahead: every runtime's
+    folder and each widget's "lazy" files, as site_widgets/registry.json lists them
+    (tests/test_site_pages.py, tests/bench/sgd_widget.py check that pages do not fetch them early)."""
+    registry = json.loads(registry_path.read_text(encoding="utf-8"))
+    return ([f"assets/vendor/{name}/*" for name in registry["runtimes"]]
+            + [p for spec in registry["widgets"].values() for p in spec.get("lazy", [])])
 # Never needed by a reader: source maps, the gzipped sitemap, the worker and its own manifest.
 SKIP = re.compile(r"\.map$|^sitemap\.xml\.gz$|^sw\.js$|^" + re.escape(MANIFEST_URI) + "$")
 # Lunr's language packs: the search worker loads them only for languages other than English.
@@ -76,13 +85,14 @@ def nav_order(site: Path, base_path: str) -> dict[str, int]:
 
 def build_manifest(site: Path, site_name: str = "", base_path: str = "/") -> dict:
     english_only = search_languages(site) in ([], ["en"])
+    lazy = lazy_patterns()
     precache, runtime, pages, size = [], [], [], 0
     for path in sorted(p for p in site.rglob("*") if p.is_file()):
         rel = path.relative_to(site).as_posix()
         if SKIP.search(rel) or (english_only and LUNR.search(rel)):
             continue
         entry = [url_of(rel), revision(path)]
-        if RUNTIME.search(rel):
+        if any(fnmatch.fnmatchcase(rel, pat) for pat in lazy):
             runtime.append(entry)
             continue
         precache.append(entry)

@@ -22,7 +22,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from training.bears.data import data_root, load_items, relative
+from training.bears.data import data_root, guard_cell, load_items, relative, unguard_cell
 from training.options import opt
 from training.paths import RUNS
 
@@ -48,8 +48,8 @@ def read_decisions(path: str | Path, classes: list[str]) -> dict[str, tuple[str,
         for i, row in enumerate(csv.reader(f), 1):
             if not row or row[0].strip().startswith("#") or (i == 1 and row[0].strip() == "file"):
                 continue
-            file, action = row[0].strip(), (row[1].strip().lower() if len(row) > 1 else "")
-            label = row[2].strip() if len(row) > 2 and row[2].strip() else None
+            file, action = unguard_cell(row[0].strip()), (row[1].strip().lower() if len(row) > 1 else "")
+            label = unguard_cell(row[2].strip()) if len(row) > 2 and row[2].strip() else None
             if action not in ACTIONS:
                 raise ValueError(f"{path}:{i}: action must be one of {ACTIONS}, got {action!r}")
             if action == "relabel" and not label:
@@ -133,7 +133,7 @@ def clean(cfg: CleanConfig, input_fn=None) -> dict:
     with open(out, "w", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(["file", "label"])
-        w.writerows(rows)
+        w.writerows((guard_cell(f), guard_cell(lab)) for f, lab in rows)
     if cfg.delete_files:
         for key in deleted:
             try:

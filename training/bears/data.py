@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import random
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -115,6 +116,23 @@ def items_from_folder(root: str | Path) -> Items:
     return Items(files, labels, sorted(set(labels)))
 
 
+# Spreadsheets evaluate a cell starting with = + - @ (or tab, CR) as a formula. The cleaners
+# (browser and `clean`) write such a cell, and one that has apostrophes before those
+# characters, with one more apostrophe in front; readers drop exactly that one.
+_FORMULA = re.compile(r"'*[=+\-@\t\r]")
+_GUARDED = re.compile(r"'+[=+\-@\t\r]")
+
+
+def guard_cell(value: str) -> str:
+    """A value as a CSV cell that a spreadsheet shows as text; unguard_cell gives it back."""
+    return "'" + value if _FORMULA.match(value) else value
+
+
+def unguard_cell(cell: str) -> str:
+    """A CSV cell as its writer meant it: drop the apostrophe guard_cell added (if any)."""
+    return cell[1:] if _GUARDED.match(cell) else cell
+
+
 def items_from_csv(path: str | Path, root: str | Path | None = None) -> Items:
     path = Path(path)
     base = data_root(path, root)
@@ -122,7 +140,7 @@ def items_from_csv(path: str | Path, root: str | Path | None = None) -> Items:
         reader = csv.DictReader(f)
         if not reader.fieldnames or not {"file", "label"} <= set(reader.fieldnames):
             raise ValueError(f"{path}: expected a header with columns file,label (got {reader.fieldnames})")
-        rows = [(r["file"].strip(), r["label"].strip()) for r in reader if r.get("file", "").strip()]
+        rows = [(unguard_cell(r["file"].strip()), unguard_cell(r["label"].strip())) for r in reader if r.get("file", "").strip()]
     if not rows:
         raise ValueError(f"{path}: no rows")
     files = [Path(f) if Path(f).is_absolute() else base / f for f, _ in rows]

@@ -1,0 +1,73 @@
+"""The trainer core on every real photo: the issue's benchmark targets for the head.
+
+The project's body computes the activations of all the photos at its default crop (cached
+under runs/cache, as training caches them: the first run takes a few minutes on a CPU,
+later ones seconds); then, in Node, split.js makes the project's split (seed 42) and
+fit.js trains the default head (4 epochs, max_lr 3e-3, bs 32, dropout 0.2):
+
+- valid accuracy >= 0.95 (target), next to PyTorch's head-only fit on the same activations
+- the fit's time in Node (target <= 2 s), printed with -s:
+      .venv/bin/python -m pytest tests/test_trainer_real.py -s
+- out-of-fold suspects over all the photos (5 folds), and their time
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from tests.support import ROOT
+from tests.test_trainer_core import node, project, write_f32
+
+
+def test_default_head_fit_on_all_real_photos(bears_dir, tmp_path):
+    from torch.utils.data import DataLoader, TensorDataset
+
+    P = project()
+    items = P.items_from_folder(bears_dir)
+    torch.manual_seed(42)
+    model = P.build_model(P.arch, len(items.classes))
+    pre = P.default_preprocess(P.arch)
+    feats = P.body_features(model.body.eval(), items, pre, key=P.arch, cache_dir=ROOT / "runs" / "cache", progress=False)
+    ys = [items.classes.index(lab) for lab in items.labels]
+    names = [f"{lab}/{Path(f).name}" for f, lab in zip(items.files, items.labels)]
+    got = node("""
+      const all = data.dataset(f32(input.feats), input.ys, input.nf);
+      const s = split.split(input.names, input.names.map((n) => n.split("/")[0]), {validPct: 0.2, seed: 42});
+      const [train, valid] = [data.subset(all, s.train), data.subset(all, s.valid)];
+      const runs = [];
+      for (const seed of [42, 43, 44]) {
+        const h = head.linearHead(input.nf, s.classes.length, {seed});
+        const t0 = performance.now();
+        const hist = await fit.fitOneCycle(h, {train, valid, epochs: 4, maxLr: 3e-3, bs: 32, dropout: 0.2, seed});
+        runs.push({ms: performance.now() - t0, last: hist.epochs[hist.epochs.length - 1]});
+      }
+      const t1 = performance.now();
+      const o = await oof.outOfFold(all, {k: 5, nLabels: s.classes.length, fit: {epochs: 4, maxLr: 3e-3, bs: 32, dropout: 0.2}});
+      const oofMs = performance.now() - t1;
+      const top = oof.suspects(o.probs, all.ys, s.classes).slice(0, 8).map((r) => ({...r, file: input.names[r.index]}));
+      out({nTrain: s.train.length, valid: s.valid, runs, oofMs, top});""",
+               {"feats": write_f32(tmp_path / "all.f32", feats), "ys": ys, "nf": feats.shape[1], "names": names},
+               timeout=300)
+    tr, va = P.split(items, 0.2, 42)
+    assert got["valid"] == va and got["nTrain"] == len(tr) == 558
+    # PyTorch's head-only fit of the same config on the same activations, for comparison
+    head = model.head
+    head[0].p = 0.2
+    y = torch.tensor(ys)
+    g = torch.Generator().manual_seed(42)
+    history = {"batches": [], "epochs": []}
+    P.fit_one_cycle(head, [list(head.parameters())], [3e-3], 4,
+                    DataLoader(TensorDataset(feats[tr], y[tr]), batch_size=32, shuffle=True, generator=g),
+                    DataLoader(TensorDataset(feats[va], y[va]), batch_size=256), "frozen", history, progress=False)
+    accs = [r["last"]["accuracy"] for r in got["runs"]]
+    ms = [r["ms"] for r in got["runs"]]
+    print(f"\nJS head fit, default config, {len(tr)} x {feats.shape[1]} real activations: {[round(m) for m in ms]} ms; "
+          f"valid accuracy {[round(a, 4) for a in accs]} (PyTorch: {history['epochs'][-1]['accuracy']:.4f}); "
+          f"out-of-fold over {len(ys)} photos: {got['oofMs']:.0f} ms; top suspects: "
+          + ", ".join(f"{r['file']} as {r['pred']} ({r['suspect']:.2f})" for r in got["top"][:5]))
+    assert min(accs) >= 0.95, accs
+    assert min(ms) <= 2000, ms
+    assert np.all(np.diff([r["suspect"] for r in got["top"]]) <= 0)
