@@ -136,11 +136,12 @@ def base_config(cfg: ReportsConfig, run_dir: Path) -> TrainConfig:
     return TrainConfig(data=cfg.data, out=str(run_dir), progress=cfg.progress, cache=str(Path(cfg.runs) / "cache"))
 
 
-def describe(name: str, cfg: TrainConfig, default: TrainConfig, **more) -> str:
-    """The entry's `what`, its {option} fields filled from the resolved config `cfg`."""
-    ns = lambda c: SimpleNamespace(**options.flat(c))  # noqa: E731
-    return EXPERIMENTS[name]["what"].format(**options.flat(cfg), default=ns(default),
-                                           **{k: ns(v) for k, v in more.items()})
+def describe(name: str, cfg: TrainConfig, default: TrainConfig, **more: TrainConfig) -> str:
+    """The entry's `what` with its {option} fields filled from the resolved config `cfg`
+    ({default.option}: the default run's; {small.size}...: the configs in `more`)."""
+    configs = {"default": default, **more}
+    return EXPERIMENTS[name]["what"].format(**options.flat(cfg),
+                                           **{k: SimpleNamespace(**options.flat(c)) for k, c in configs.items()})
 
 
 def annotate(run_dir: Path, name: str, what: str, overrides: dict, **extra) -> dict:
