@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import tempfile
 import time
@@ -33,9 +32,10 @@ from export.parity import run_onnx, session
 from export.pixels import load_pixels
 from tests.support import CHROMIUM, CHROMIUM_ARGS, ROOT, build_site, start_server
 from tests.test_classifier_browser import serve_isolated
+from training import paths
 
 MODELS = ROOT / "docs" / "assets" / "models"
-BEARS = Path(os.environ.get("LESSON2_BEARS", ROOT.parent / "shared" / "data" / "bears"))
+BEARS = Path(paths.BEARS)
 TARGET_P50_MS, TARGET_RATIO, TARGET_FIRST_S = 20.0, 3.0, 1.5
 
 BROWSER_LATENCY = """async ([variant, data, runs, warmup]) => {
