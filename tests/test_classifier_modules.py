@@ -8,6 +8,7 @@
   truncation from files PIL writes
 - integrity.js hashes like hashlib; decision.js ranks and flags uncertainty, with the
   threshold from the manifest
+- decode.js refuses by file size and by the memory a decode would take on this device
 - state.js: every file given gets an answer, in order; a model that cannot load stops a batch
 - onnx/manifest.js: variant choice, session options, threads
 """
@@ -15,6 +16,7 @@
 from __future__ import annotations
 
 import hashlib
+import struct
 from pathlib import Path
 
 import numpy as np
@@ -183,6 +185,34 @@ def test_decision_rule_reads_the_manifest():
     assert "needs 67%" in got["unsure"][2] and "(black, grizzly, teddy)" in got["unsure"][2]
     assert got["edge"][1] is False
     assert got["stricter"][1] is True and "needs 75%" in got["stricter"][2]
+
+
+def test_size_and_memory_limits():
+    """Refused by size before reading; refused by pixels when decoding would take more than a
+    quarter of the device's memory (7.6 bytes a pixel), read from a PNG's header alone."""
+    ihdr = lambda w, h: list(b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + b"IHDR" + struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)
+                             + bytes(4) + struct.pack(">I", 0) + b"IEND" + bytes(4))
+    got = node("""
+      const refusal = (f) => { try { f(); return null; } catch (e) { return [e.constructor.name, e.message]; } };
+      const limits = {8: decode.memoryLimits({deviceMemory: 8}), 2: decode.memoryLimits({deviceMemory: 2}),
+                      none: decode.memoryLimits({})};
+      console.log(JSON.stringify({
+        limits,
+        size: refusal(() => decode.checkSize(150e6, "big.jpg")), small: refusal(() => decode.checkSize(100e6, "ok.jpg")),
+        huge8: refusal(() => decode.precheck(Uint8Array.from(input.huge), "huge.png", limits[8])),
+        mid8: refusal(() => decode.precheck(Uint8Array.from(input.mid), "mid.png", limits[8])),
+        mid2: refusal(() => decode.precheck(Uint8Array.from(input.mid), "mid.png", limits[2])),
+        midNone: refusal(() => decode.precheck(Uint8Array.from(input.mid), "mid.png", limits.none))}));""",
+               {"huge": ihdr(19000, 19000), "mid": ihdr(9000, 9000)})
+    lim = got["limits"]
+    assert lim["8"]["maxPixels"] == pytest.approx(8e9 / 4 / 7.6) and lim["2"]["maxPixels"] == pytest.approx(2e9 / 4 / 7.6)
+    assert lim["none"] == {"deviceGB": 2, "reported": False, "maxPixels": pytest.approx(2e9 / 4 / 7.6)}
+    assert got["size"] == ["ImageInputError", "big.jpg is 150 MB; files above 100 MB are refused. Use a smaller copy of the photo."]
+    assert got["small"] is None
+    assert got["huge8"][0] == "ImageInputError" and "about 2.7 GB" in got["huge8"][1] and "above 263 megapixels" in got["huge8"][1]
+    assert got["mid8"] is None  # 81 MP: 0.6 GB, fine with 8 GB
+    assert "the 2 GB this device reports" in got["mid2"][1] and "above 65 megapixels" in got["mid2"][1]
+    assert "this browser does not say how much it has" in got["midNone"][1]
 
 
 STATE_RUN = """

@@ -2,6 +2,9 @@
 
 - many files at once: every one gets an answer (a label or why not), in a list
 - something dropped that is not a file: the message replaces the last result and its "Done."
+- the size limit reads "100 MB" (it read "104.8576 MB")
+- an image too large for the device's memory is refused before decoding, with the limit
+  (a 1 MB PNG of 19000 x 19000 used to take the tab to 2.7 GB)
 - visiting the page again (Material's instant navigation) reuses the model: no second
   download or set-up, one worker
 - leaving the page ends what the widget started: the camera, and the model's worker once unused
@@ -11,6 +14,8 @@ from __future__ import annotations
 
 import base64
 import re
+import struct
+import zlib
 from pathlib import Path
 
 import pytest
@@ -38,6 +43,18 @@ def drop_files(page, paths: list[Path]) -> None:
 def list_rows(page) -> list[dict]:
     return page.evaluate("""() => [...document.querySelectorAll('.clf-list li')].map((li) => ({
       status: li.dataset.status, text: li.textContent }))""")
+
+
+def big_png(path: Path, width: int, height: int) -> Path:
+    """A valid RGB PNG of black pixels, written row by row (about 1 MB for 19000 x 19000)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    z = zlib.compressobj(9)
+    row = b"\x00" + bytes(width * 3)
+    idat = b"".join(z.compress(row) for _ in range(height)) + z.flush()
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+                     + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
+    return path
 
 
 @pytest.mark.data
@@ -80,6 +97,35 @@ def test_a_dropped_link_replaces_the_last_result(watched, site, bears_dir):
     assert shown["phase"] == "error" and not shown["resultShown"] and shown["top"] is None, shown
     assert "not a file" in shown["error"]
     assert not page.text_content(".clf-status").startswith("Done")
+
+
+def test_the_size_limit_is_said_in_whole_megabytes(watched, site, tmp_path):
+    big = tmp_path / "big.jpg"
+    with open(big, "wb") as f:
+        f.truncate(150_000_000)
+    page = open_widget(watched, site)
+    shown = give(page, big)
+    assert shown["phase"] == "error"
+    assert "is 150 MB; files above 100 MB are refused" in shown["error"], shown["error"]
+
+
+@pytest.mark.parametrize("device_gb", [8, 2])
+def test_an_image_too_large_for_the_device_is_refused_before_decoding(browser, site, tmp_path, device_gb):
+    """361 megapixels would take about 2.7 GB to decode: refused on an 8 GB and a 2 GB device, with the limit."""
+    png = big_png(tmp_path / "huge.png", 19000, 19000)
+    context = browser.new_context()
+    context.add_init_script(f"Object.defineProperty(Navigator.prototype, 'deviceMemory', {{ get: () => {device_gb} }})")
+    try:
+        page = context.new_page()
+        page.goto(site.url + "production/")
+        page.wait_for_selector("[data-widget=classifier][data-mounted=yes]")
+        shown = give(page, png)
+        assert shown["phase"] == "error" and not shown["resultShown"], shown
+        limit = int(device_gb * 1e9 / 4 / 7.6 / 1e6)
+        assert re.search(rf"19000×19000 pixels \(361\.0 megapixels\).*about 2\.7 GB.*the {device_gb} GB this device reports.*"
+                         rf"above {limit} megapixels are refused", shown["error"]), shown["error"]
+    finally:
+        context.close()
 
 
 def linger_ms() -> int:

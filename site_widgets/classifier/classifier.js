@@ -12,6 +12,7 @@
 //
 // data-manifest on the element: the model's manifest, a site-root path.
 
+import { memoryLimits } from "./decode.js";
 import { wireInputs } from "./inputs.js";
 import { useModel } from "./model.js";
 import { createState } from "./state.js";
@@ -22,7 +23,7 @@ const MANIFEST = "assets/models/bears.json";
 export async function mount(el, ctx) {
   const model = useModel(ctx, ctx.asset(el.dataset.manifest || MANIFEST).href, el.dataset.variant || null);
   const view = createView(el);
-  const st = createState({ model, onChange: view.render });
+  const st = createState({ model, limits: memoryLimits(navigator), onChange: view.render });
   view.onSelect = st.select;
   wireInputs(ctx, view, st);
   ctx.onUnmount(st.dispose);
