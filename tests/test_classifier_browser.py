@@ -6,6 +6,9 @@
 - every kind of bad input gets a clear message and the widget keeps working
 - drop and paste work like the file picker; the camera button only shows with a camera
 - a tampered model file is refused before it runs
+- threads: a page loaded under the site's service worker is cross-origin isolated (the
+  worker adds COOP/COEP) and the model runs on several threads; the first visit (not yet
+  controlled) and browsers that refuse service workers get one thread, with the same answers
 """
 
 from __future__ import annotations
@@ -362,6 +365,62 @@ def test_threads_when_the_page_is_cross_origin_isolated(browser, isolated_site, 
         threads = min(4, cores)
         assert f"WebAssembly, {threads} thread{'s' if threads > 1 else ''}" in page.text_content(".clf-timing")
         assert errors == []
+    finally:
+        context.close()
+
+
+def controlled_production_page(page, site) -> None:
+    """Home page first (the service worker installs), then the production page, now controlled."""
+    page.goto(site.url)
+    page.wait_for_function("['ready', 'partial', 'failed', 'unavailable'].includes(document.documentElement.dataset.offline)",
+                           timeout=60_000)
+    assert page.evaluate("document.documentElement.dataset.offline") == "ready"
+    page.goto(site.url + "production/")
+    assert page.evaluate("navigator.serviceWorker.controller !== null")
+    page.wait_for_selector("[data-widget=classifier][data-mounted=yes]")
+
+
+def test_threads_under_the_sites_service_worker(watched, site, bears_dir):
+    """GitHub Pages sends no COOP/COEP; the site's service worker adds them to the pages and
+    worker scripts it serves, so from the second page load on the page is isolated."""
+    labels = manifest()["labels"]
+    photo = real_photos(bears_dir, per_label=1)[0]
+    want = python_probs([photo])[0]
+    page = watched.page
+    page.goto(site.url + "production/")  # first visit: not controlled, not isolated
+    page.wait_for_selector("[data-widget=classifier][data-mounted=yes]")
+    assert page.evaluate("self.crossOriginIsolated") is False
+    assert_matches_python(give(page, photo), want, labels, f"{photo.name}, first visit")
+    assert page.get_attribute(".clf", "data-threads") == "1"
+    cores = min(4, page.evaluate("navigator.hardwareConcurrency"))
+    if cores > 1:
+        assert f"After a reload (once the site's offline copy is set up) it can use {cores} threads" in page.text_content(".clf-model")
+    controlled_production_page(page, site)
+    assert page.evaluate("self.crossOriginIsolated") is True
+    threads = min(4, page.evaluate("navigator.hardwareConcurrency"))
+    assert_matches_python(give(page, photo), want, labels, f"{photo.name}, isolated by the service worker")
+    assert page.get_attribute(".clf", "data-threads") == str(threads)
+    assert f"WebAssembly, {threads} thread{'s' if threads > 1 else ''}" in page.text_content(".clf-timing")
+    assert "After a reload" not in page.text_content(".clf-model")
+    # The rest of the isolated site still works: search runs in Material's worker.
+    page.locator(".md-search__input").click()
+    page.locator(".md-search__input").press_sequentially("gradient", delay=30)
+    page.wait_for_selector(".md-search-result__item", timeout=15_000)
+
+
+def test_one_thread_where_service_workers_are_refused(browser, site, bears_dir):
+    labels = manifest()["labels"]
+    photo = real_photos(bears_dir, per_label=1)[0]
+    want = python_probs([photo])[0]
+    context = browser.new_context(service_workers="block")
+    try:
+        page = context.new_page()
+        page.goto(site.url)
+        page.goto(site.url + "production/")
+        page.wait_for_selector("[data-widget=classifier][data-mounted=yes]")
+        assert page.evaluate("self.crossOriginIsolated") is False
+        assert_matches_python(give(page, photo), want, labels, f"{photo.name} without a service worker")
+        assert page.get_attribute(".clf", "data-threads") == "1"
     finally:
         context.close()
 

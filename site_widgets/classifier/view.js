@@ -88,12 +88,23 @@ function renderModel(v, info) {
   v.modelInfo.textContent =
     `Model: ${manifest.arch || "CNN"} (${variant}), ${(entry.bytes / 1e6).toFixed(1)} MB, SHA-256 ${entry.sha256.slice(0, 12)}… verified` +
     (Number.isFinite(acc) ? `; validation accuracy ${(100 * acc).toFixed(1)}%. ` : ". ") +
-    `Runs in a background thread of this page with WebAssembly on ${threadWord(threads)}; ready in ${Math.round(timings.total_ms)} ms.`;
+    `Runs in a background thread of this page with WebAssembly on ${threadWord(threads)}; ready in ${Math.round(timings.total_ms)} ms.` +
+    moreThreadsNote(threads);
   Object.assign(v.el.dataset, { variant, threads: String(threads), sessionMs: timings.session_create_ms.toFixed(1),
                                 modelMs: timings.total_ms.toFixed(1) });
 }
 
 const threadWord = (n) => `${n} thread${n > 1 ? "s" : ""}`;
+
+/** On a first visit the site's service worker does not control the page yet, so the page is
+ *  not cross-origin isolated and gets one thread; from the next load on it can use more. */
+function moreThreadsNote(threads) {
+  const cores = Math.min(4, navigator.hardwareConcurrency || 1);
+  const offline = document.documentElement.dataset.offline;
+  if (threads > 1 || cores < 2 || self.crossOriginIsolated || !("serviceWorker" in navigator) ||
+      navigator.serviceWorker.controller || ["unavailable", "failed"].includes(offline)) return "";
+  return ` After a reload (once the site's offline copy is set up) it can use ${cores} threads.`;
+}
 
 function renderList(v, s) {
   v.list.hidden = s.items.length < 2;
