@@ -91,7 +91,7 @@ function renderModel(v, info) {
     `Runs in a background thread of this page with WebAssembly on ${threadWord(threads)}; ready in ${Math.round(timings.total_ms)} ms.` +
     moreThreadsNote(threads);
   Object.assign(v.el.dataset, { variant, threads: String(threads), sessionMs: timings.session_create_ms.toFixed(1),
-                                modelMs: timings.total_ms.toFixed(1) });
+                                modelMs: timings.total_ms.toFixed(1), modelTimings: JSON.stringify(timings) });
 }
 
 const threadWord = (n) => `${n} thread${n > 1 ? "s" : ""}`;
