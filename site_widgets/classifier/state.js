@@ -43,120 +43,139 @@ const nameOf = (file, via) => file.name || (via === "photo" ? "camera photo" : "
  * @param {object} o.limits                  decode.js's memoryLimits(navigator)
  * @param {(state) => void} o.onChange       called after every change
  */
-export function createState({ model, limits = null, onChange = () => {}, now = () => performance.now() }) {
-  const controller = new AbortController();
-  const { signal } = controller;
-  const s = {
-    phase: "idle", status: { text: model.ready ? TEXT.ready : TEXT.idle, kind: model.ready ? "ready" : "idle" },
-    error: "", notice: "", model: model.ready, items: [], selected: 0, runs: 0,
-  };
-  const emit = () => { if (!signal.aborted) onChange(s); };
-  const setStatus = (text, kind, phase = s.phase) => { s.status = { text, kind }; s.phase = phase; emit(); };
-  let queue = Promise.resolve();
-  let busy = false;
+export function createState(o) {
+  return new ClassifierState(o);
+}
 
-  async function loadNow() {
+class ClassifierState {
+  constructor({ model, limits = null, onChange = () => {}, now = () => performance.now() }) {
+    Object.assign(this, { model, limits, onChange, now, queue: Promise.resolve(), busy: false });
+    this.controller = new AbortController();
+    this.signal = this.controller.signal;
+    this.state = {
+      phase: "idle", status: { text: model.ready ? TEXT.ready : TEXT.idle, kind: model.ready ? "ready" : "idle" },
+      error: "", notice: "", model: model.ready, items: [], selected: 0, runs: 0,
+    };
+    for (const name of ["loadNow", "give", "refuse", "select", "dispose"]) this[name] = this[name].bind(this);
+  }
+
+  emit() {
+    if (!this.signal.aborted) this.onChange(this.state);
+  }
+
+  setStatus(text, kind, phase = this.state.phase) {
+    Object.assign(this.state, { status: { text, kind }, phase });
+    this.emit();
+  }
+
+  /** The "Load the model now" button. */
+  async loadNow() {
+    const s = this.state;
     if (s.model) return;
-    setStatus(TEXT.loading, "loading", "loading");
+    this.setStatus(TEXT.loading, "loading", "loading");
     try {
-      s.model = await model.load();
+      s.model = await this.model.load();
       s.error = "";
-      if (!busy) setStatus(TEXT.ready, "ready", "idle");
+      if (!this.busy) this.setStatus(TEXT.ready, "ready", "idle");
     } catch (err) {
-      if (signal.aborted || busy) return;
+      if (this.signal.aborted || this.busy) return;
       s.error = explain(err);
-      setStatus("The model could not be loaded.", "error", "error");
+      this.setStatus("The model could not be loaded.", "error", "error");
     }
   }
 
-  function progress(item, index, total) {
-    if (!s.model) return setStatus(TEXT.loading, "loading", "loading");
-    if (total > 1) return setStatus(`Classifying photo ${index + 1} of ${total}…`, "loading", "working");
-    return setStatus(item.stage === "classifying" ? "Classifying…" : `Reading “${item.name}”…`, "loading", "working");
+  /** Classify files (a FileList or an array); each gets a result or a reason. Batches wait their turn. */
+  give(files, via) {
+    const list = Array.from(files || []);
+    if (!list.length) return this.queue;
+    const notice = list.length > MAX_FILES
+      ? `${list.length} files were given: the first ${MAX_FILES} are classified. Give the others in another batch.` : "";
+    const given = this.now();
+    this.queue = this.queue.then(() => this.runBatch(list.slice(0, MAX_FILES), via, given, notice));
+    return this.queue;
   }
 
-  async function runItem(file, item, index, total, via, given) {
-    item.status = "working";
-    progress(item, index, total);
-    try {
-      const r = await model.classify(file, limits, signal, ({ stage }) => { item.stage = stage; progress(item, index, total); });
-      s.model = r.model;
-      item.result = { ...r, decision: decide(r.probs, r.model.manifest), totalMs: now() - given, via };
-      item.status = "done";
-    } catch (err) {
-      if (signal.aborted) return;
-      item.status = "error";
-      item.kind = err && err.name === "ImageInputError" ? "input" : "failure";
-      item.error = explain(err);
-      if (item.kind !== "input") console.warn(err);
+  /** Something was given that is not a file (a link, text): say so, and clear the last result. */
+  refuse(message) {
+    this.queue = this.queue.then(() => {
+      close(this.state.items);
+      Object.assign(this.state, { items: [], selected: 0, notice: "", error: message });
+      this.state.runs++;
+      this.setStatus("Nothing to classify.", "error", "error");
+    });
+    return this.queue;
+  }
+
+  select(i) {
+    if (i >= 0 && i < this.state.items.length) {
+      this.state.selected = i;
+      this.emit();
     }
-    s.runs++;
-    emit();
   }
 
-  function finish(items) {
-    const done = items.filter((it) => it.status === "done").length;
-    if (items.length === 1) {
-      const it = items[0];
-      if (done) return setStatus(TEXT.done, "ready", "done");
-      return setStatus(it.kind === "input" ? "That file cannot be classified." : "The classifier failed.", "error", "error");
-    }
-    const failed = items.length - done;
-    setStatus(`Done: ${done} of ${items.length} photos classified${failed ? `, ${failed} could not be` : ""}. ` +
-      "Choose one in the list to see it.", done ? "ready" : "error", done ? "done" : "error");
+  /** The widget is gone: stop its work (the worker drops its requests) and free its images. */
+  dispose() {
+    this.controller.abort();
+    close(this.state.items);
   }
 
-  async function runBatch(files, via, given, notice) {
-    if (signal.aborted) return;
-    busy = true;
+  async runBatch(files, via, given, notice) {
+    const s = this.state;
+    if (this.signal.aborted) return;
+    this.busy = true;
     close(s.items);
     s.items = files.map((f) => ({ name: nameOf(f, via), status: "waiting" }));
     Object.assign(s, { selected: 0, notice, error: "" });
-    for (let i = 0; i < files.length && !signal.aborted; i++) {
+    for (let i = 0; i < files.length && !this.signal.aborted; i++) {
       const item = s.items[i];
       if (i > 0 && !s.model && s.items[i - 1].kind === "failure") { // the model did not load: do not retry it 49 times
         Object.assign(item, { status: "error", kind: "failure", error: "Not classified: the model could not be loaded (see the first photo)." });
         s.runs++;
         continue;
       }
-      await runItem(files[i], item, i, files.length, via, given);
+      await this.runItem(files[i], item, i, files.length, via, given);
     }
-    busy = false;
-    if (!signal.aborted) finish(s.items);
+    this.busy = false;
+    if (!this.signal.aborted) this.finish(s.items);
   }
 
-  return {
-    state: s,
-    loadNow,
-    /** Classify files (a FileList or an array); each gets a result or a reason. */
-    give(files, via) {
-      const list = Array.from(files || []);
-      if (!list.length) return queue;
-      const notice = list.length > MAX_FILES
-        ? `${list.length} files were given: the first ${MAX_FILES} are classified. Give the others in another batch.` : "";
-      const given = now();
-      queue = queue.then(() => runBatch(list.slice(0, MAX_FILES), via, given, notice));
-      return queue;
-    },
-    /** Something was given that is not a file (a link, text): say so, and clear the last result. */
-    refuse(message) {
-      queue = queue.then(() => {
-        close(s.items);
-        Object.assign(s, { items: [], selected: 0, notice: "", error: message });
-        s.runs++;
-        setStatus("Nothing to classify.", "error", "error");
-      });
-      return queue;
-    },
-    select(i) {
-      if (i >= 0 && i < s.items.length) { s.selected = i; emit(); }
-    },
-    /** The widget is gone: stop its work (the worker drops its requests) and free its images. */
-    dispose() {
-      controller.abort();
-      close(s.items);
-    },
-  };
+  async runItem(file, item, index, total, via, given) {
+    const s = this.state;
+    item.status = "working";
+    this.progress(item, index, total);
+    try {
+      const onProgress = ({ stage }) => { item.stage = stage; this.progress(item, index, total); };
+      const r = await this.model.classify(file, this.limits, this.signal, onProgress);
+      s.model = r.model;
+      item.result = { ...r, decision: decide(r.probs, r.model.manifest), totalMs: this.now() - given, via };
+      item.status = "done";
+    } catch (err) {
+      if (this.signal.aborted) return;
+      item.status = "error";
+      item.kind = err && err.name === "ImageInputError" ? "input" : "failure";
+      item.error = explain(err);
+      if (item.kind !== "input") console.warn(err);
+    }
+    s.runs++;
+    this.emit();
+  }
+
+  progress(item, index, total) {
+    if (!this.state.model) return this.setStatus(TEXT.loading, "loading", "loading");
+    if (total > 1) return this.setStatus(`Classifying photo ${index + 1} of ${total}…`, "loading", "working");
+    return this.setStatus(item.stage === "classifying" ? "Classifying…" : `Reading “${item.name}”…`, "loading", "working");
+  }
+
+  finish(items) {
+    const done = items.filter((it) => it.status === "done").length;
+    if (items.length === 1) {
+      if (done) return this.setStatus(TEXT.done, "ready", "done");
+      return this.setStatus(items[0].kind === "input" ? "That file cannot be classified." : "The classifier failed.", "error", "error");
+    }
+    const failed = items.length - done;
+    this.setStatus(`Done: ${done} of ${items.length} photos classified${failed ? `, ${failed} could not be` : ""}. ` +
+      "Choose one in the list to see it.", done ? "ready" : "error", done ? "done" : "error");
+  }
 }
 
 function close(items) {

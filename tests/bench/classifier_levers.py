@@ -21,6 +21,7 @@ import json
 import os
 from pathlib import Path
 
+import numpy as np
 import onnx
 import torch
 from torch import nn
@@ -86,28 +87,34 @@ def write_manifest(folder: Path, variants: dict, preprocess: dict) -> Path:
 
 
 def weights_only(src: Path, dest: Path) -> Path:
-    """The int8 QDQ file without its activation QuantizeLinear -> DequantizeLinear pairs: each
-    consumer reads the float tensor again; the weights' DequantizeLinear stay (int8 on disk)."""
+    """The int8 QDQ file with each activation QuantizeLinear -> DequantizeLinear pair replaced by
+    a Clip to the same range: the saturation stays (the quantizer dropped the ReLU6 clips, which
+    the pairs' [0, 6] range now does), the rounding to 256 levels goes; the weights keep their
+    DequantizeLinear (int8 on disk), folded into floats when the session is created."""
+    from onnx import helper, numpy_helper
+
     m = onnx.load(str(src))
     g = m.graph
-    inits = {i.name for i in g.initializer}
-    q_out = {n.output[0]: n for n in g.node if n.op_type == "QuantizeLinear" and n.input[0] not in inits}
-    rename, drop = {}, set()
-    for n in g.node:
-        if n.op_type == "DequantizeLinear" and n.input[0] in q_out:
-            rename[n.output[0]] = q_out[n.input[0]].input[0]
-            drop.add(id(n))
-            drop.add(id(q_out[n.input[0]]))
-    keep = [n for n in g.node if id(n) not in drop]
-    for n in keep:
-        for i, name in enumerate(n.input):
-            if name in rename:
-                n.input[i] = rename[name]
-    for o in g.output:
-        if o.name in rename:
-            raise ValueError("a graph output would be renamed")
+    nodes = list(g.node)
+    init = {i.name: i for i in g.initializer}
+    q_at = {n.output[0]: n for n in nodes if n.op_type == "QuantizeLinear" and n.input[0] not in init}
+    out = []
+    for i, n in enumerate(nodes):
+        if n.op_type == "QuantizeLinear" and n.output[0] in q_at:
+            continue
+        if n.op_type == "DequantizeLinear" and n.input[0] in q_at:
+            q = q_at[n.input[0]]
+            scale = float(numpy_helper.to_array(init[q.input[1]]))
+            zp = numpy_helper.to_array(init[q.input[2]])
+            lo, hi = (np.iinfo(zp.dtype).min - int(zp)) * scale, (np.iinfo(zp.dtype).max - int(zp)) * scale
+            names = (f"clip{i}_min", f"clip{i}_max")
+            g.initializer.extend([numpy_helper.from_array(np.array(v, np.float32), nm) for v, nm in zip((lo, hi), names)])
+            out.append(helper.make_node("Clip", [q.input[0], *names], [n.output[0]], name=f"clip{i}"))
+            continue
+        out.append(n)
     del g.node[:]
-    g.node.extend(keep)
+    g.node.extend(out)
+    onnx.checker.check_model(m)
     onnx.save(m, str(dest))
     return dest
 
