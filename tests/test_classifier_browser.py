@@ -227,6 +227,7 @@ def test_bad_inputs_get_clear_messages_and_the_widget_keeps_working(watched, sit
         if kind == "refuse":
             assert shown["phase"] == "error" and not shown["resultShown"], f"{name} was not refused: {shown}"
             assert re.search(pattern, shown["error"]), f"{name}: message {shown['error']!r} lacks {pattern!r}"
+            assert page.text_content(".clf-status") == "That file cannot be classified.", name  # not "The classifier failed."
             # Still usable: the next photo classifies normally.
             assert_matches_python(give(page, good), want_good, labels, f"{good.name} after {name}")
         else:

@@ -34,7 +34,9 @@ export function memoryLimits(nav) {
   return { deviceGB, reported, maxPixels };
 }
 
-export class ImageInputError extends Error {}
+export class ImageInputError extends Error {
+  name = "ImageInputError";
+}
 
 const NAMES = { jpeg: "JPEG", png: "PNG", gif: "GIF", webp: "WebP", bmp: "BMP", heif: "HEIC/HEIF", avif: "AVIF", tiff: "TIFF" };
 const mp = (w, h) => `${((w * h) / 1e6).toFixed(1)} megapixels`;
