@@ -443,3 +443,18 @@ def test_uncertain_warning_when_no_label_clearly_wins(watched, site, bears_dir, 
     assert page.text_content(".clf-verdict").startswith("Uncertain: no label clearly wins")
     shown = give(page, real_photos(bears_dir, per_label=1)[0])
     assert shown["uncertain"] is False and not page.text_content(".clf-verdict").startswith("Uncertain")
+
+
+def test_choosing_a_photo_starts_the_model_meanwhile(watched, site, bears_dir):
+    """Picking a photo in the dialog takes the reader a moment: the model is set up meanwhile."""
+    labels = manifest()["labels"]
+    photo = real_photos(bears_dir, per_label=1)[0]
+    page = open_widget(watched, site)
+    with page.expect_file_chooser() as chooser:
+        page.click(".clf-drop button:has-text('Choose photos')")
+    page.wait_for_function("document.querySelector('.clf-status').dataset.state === 'ready'", timeout=RESULT_TIMEOUT)
+    assert page.text_content(".clf-status") == "Model ready: give it a photo."
+    assert page.get_attribute(".clf", "data-runs") == "0"
+    chooser.value.set_files(str(photo))
+    page.wait_for_function("document.querySelector('.clf').dataset.runs === '1'", timeout=RESULT_TIMEOUT)
+    assert_matches_python(state(page), python_probs([photo])[0], labels, photo.name)

@@ -11,6 +11,10 @@ export function wireInputs(ctx, v, st) {
     v.fileInput.value = ""; // choosing the same file again fires change again
   });
   v.loadButton.addEventListener("click", () => st.loadNow());
+  // The reader is about to give a photo: choosing one in the dialog, or dragging one here,
+  // takes a second or more, time enough to start the runtime and the model meanwhile.
+  v.pickButton.addEventListener("click", () => st.prepare());
+  v.drop.addEventListener("dragenter", () => st.prepare());
   v.drop.addEventListener("keydown", (e) => {
     if (e.target === v.drop && (e.key === "Enter" || e.key === " ")) { e.preventDefault(); v.fileInput.click(); }
   });

@@ -32,8 +32,9 @@ export function useModel(ctx, manifestUrl, variant = null) {
     if (--h.users === 0) h.timer = setTimeout(() => end(h), LINGER_MS);
   });
   return {
-    /** Model info once set up (cached); a failed load is retried by the next call. */
-    load: () => load(h),
+    /** Model info once set up (cached); a failed load is retried by the next call. `warm`: also
+     *  run it once, for a load ahead of need (the reader is still choosing a photo). */
+    load: (warm = false) => load(h, warm),
     /** The set-up model's info, or null while it is not ready. */
     get ready() { return h.ready; },
     classify: (file, limits, signal, onProgress) => classify(h, file, limits, signal, onProgress),
@@ -50,10 +51,10 @@ function client(h) {
   return h.client;
 }
 
-function load(h) {
+function load(h, warm = false) {
   if (!h.info || h.client.broken) {
     const c = client(h);
-    h.info = c.load({ key: KEY, manifest: h.manifestUrl, variant: h.variant }).then(
+    h.info = c.load({ key: KEY, manifest: h.manifestUrl, variant: h.variant, warm }).then(
       (info) => { h.ready = info; return info; },
       (err) => { if (h.client === c) h.info = null; throw err; },
     );

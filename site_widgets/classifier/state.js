@@ -56,7 +56,7 @@ class ClassifierState {
       phase: "idle", status: { text: model.ready ? TEXT.ready : TEXT.idle, kind: model.ready ? "ready" : "idle" },
       error: "", notice: "", model: model.ready, items: [], selected: 0, runs: 0,
     };
-    for (const name of ["loadNow", "give", "refuse", "select", "dispose"]) this[name] = this[name].bind(this);
+    for (const name of ["loadNow", "prepare", "give", "refuse", "select", "dispose"]) this[name] = this[name].bind(this);
   }
 
   emit() {
@@ -82,6 +82,16 @@ class ClassifierState {
       s.error = explain(err);
       this.setStatus("The model could not be loaded.", "error", "error");
     }
+  }
+
+  /** Start setting up the model without a word (the reader is choosing a photo); errors show when it is given. */
+  prepare() {
+    if (this.state.model) return;
+    this.model.load(true).then((info) => {
+      this.state.model = info;
+      if (this.state.phase === "idle") this.setStatus(TEXT.ready, "ready");
+      else this.emit();
+    }, () => {}); // retried, and explained, when a photo is given
   }
 
   /** Classify files (a FileList or an array); each gets a result or a reason. Batches wait their turn. */

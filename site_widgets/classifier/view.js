@@ -39,11 +39,11 @@ export function createView(el) {
     modelInfo: h("p", { class: "clf-model" }),
     onSelect: () => {},
   };
-  const pickButton = h("button", { type: "button", class: "md-button md-button--primary", onclick: () => v.fileInput.click() },
+  v.pickButton = h("button", { type: "button", class: "md-button md-button--primary", onclick: () => v.fileInput.click() },
     "Choose photos");
   v.drop = h("div", { class: "clf-drop", tabindex: "0", role: "group", "aria-label": "Give the classifier a photo" },
     h("p", {}, "Drop photos here, paste one (Ctrl+V / ⌘V), or"),
-    h("div", { class: "clf-buttons" }, pickButton, v.cameraButton, v.loadButton),
+    h("div", { class: "clf-buttons" }, v.pickButton, v.cameraButton, v.loadButton),
     v.fileInput);
   v.camera = h("div", { class: "clf-camera", hidden: true }, v.video, h("div", { class: "clf-buttons" }, v.snapButton, v.closeButton));
   v.result = h("div", { class: "clf-result", hidden: true },

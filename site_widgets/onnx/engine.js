@@ -8,10 +8,12 @@
 // {id, type: "error", error: {name, message, download}} or, for batches,
 // {id, type: "progress", progress: {done, total}} first. Ops:
 //
-//   load   {key, manifest (URL), variant?, options?, threads?}  -> model info
+//   load   {key, manifest (URL), variant?, options?, threads?, warm?}  -> model info
 //          the manifest names the file and its sha256; the bytes are hashed before a
 //          session is created from them. `key` names the model in later calls; loading
-//          a key again returns the same model (nothing fetched or set up twice).
+//          a key again returns the same model (nothing fetched or set up twice). `warm`: one
+//          run on zeros once it is ready (the first run of a fresh runtime is several times
+//          slower: wasm code compiled on first use), for callers that load ahead of need.
 //   run    {key, feeds: {name: {type, dims, data}}, outputs?: [names]}
 //          -> {outputs: {name: {type, dims, data}}, ms}
 //   batches {key, feeds (dim 0 = N items), batch, outputs?} -> the outputs of all N items,
@@ -111,6 +113,16 @@ export async function runModel(model, feeds, outputs = null) {
   return { outputs: Object.fromEntries(Object.entries(out).map(([k, v]) => [k, fromTensor(v)])), ms };
 }
 
+/** One run on zeros with the manifest's input shape (batch 1), timed into info.timings.warm_ms. */
+async function warm(model) {
+  model.warmed = true;
+  const { name, shape } = model.manifest.input;
+  const dims = shape.map((d) => (typeof d === "number" ? d : 1));
+  const data = new Float32Array(dims.reduce((a, b) => a * b, 1));
+  const { ms } = await runModel(model, { [name]: { type: "float32", dims, data } });
+  model.info.timings.warm_ms = ms;
+}
+
 /** Items [start, end) of a feed whose dim 0 counts items. */
 function slice({ type, dims, data }, start, end) {
   const per = dims.slice(1).reduce((a, b) => a * b, 1);
@@ -154,7 +166,9 @@ const OPS = {
       models.set(args.key, m);
       m.catch(() => models.get(args.key) === m && models.delete(args.key)); // retried by the next load
     }
-    return (await m).info;
+    const model = await m;
+    if (args.warm && !model.warmed) await warm(model);
+    return model.info;
   },
   async run({ key, feeds, outputs }) {
     return runModel(await getModel(key), feeds, outputs);

@@ -5,16 +5,17 @@
 
 Builds the site, serves it from a sub-path with gzip (as GitHub Pages does) and measures in
 headless Chromium, with native ONNX Runtime (Python) on the same files, same photo and the
-same session settings as the reference, measured in the same run between browser sessions:
+same session settings as the reference, measured in the same run, round by round:
 
 - inference: the model runs in the widget's module worker (site_widgets/onnx/engine.js), so
   the page, Playwright and this process do not share its thread; `run` is session.run
   measured inside the worker, `trip` what the page waits (message, copy, run, answer).
   Each figure comes from several FRESH browser sessions (new browser process: new wasm
   compile and tier-up); per session, after warm-up, candidates take turns in short rounds so
-  that a burst of load elsewhere on the machine hits all of them alike. Reported: the median
-  of all runs (p50), p90, and the spread of the per-session medians (min-max, and
-  (max - min) / median).
+  that a burst of load elsewhere on the machine hits all of them alike, and after each
+  browser round native ONNX Runtime runs the same round (the browser idles meanwhile).
+  Reported: the median of all runs (p50), p90, the spread of the per-session medians
+  (min-max, and (max - min) / median), and browser/native as the median of per-round ratios.
   - 1 thread: service workers blocked (the first visit, or a browser without them), so
     nothing else runs in the page's process while it is timed;
   - isolated: the site's service worker installed and waited for, then the page loaded under
@@ -68,40 +69,44 @@ class Candidate:
     note: str = ""
 
 
-HARNESS = """async ([cands, inputs, rounds, perRound, warmup]) => {
+SETUP = """async ([cands, inputs, warmup]) => {
   const root = new URL("../", location.href);  // the page is <site>/production/
   const { OnnxClient } = await import(new URL("assets/widgets/onnx/client.js", root).href);
   const onnx = new OnnxClient(new Worker(new URL("assets/widgets/onnx/worker.js", root), { type: "module" }));
   const decode = (b64) => new Float32Array(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)).buffer);
   const out = {};
   const feeds = {};
-  try {
-    for (const c of cands) {
-      const t = performance.now();
-      const info = await onnx.load({ key: c.name, manifest: new URL(c.manifest, root).href, variant: c.variant, options: c.options });
-      const loadMs = performance.now() - t;
-      feeds[c.name] = { [info.manifest.input.name]: { type: "float32", dims: [1, 3, c.crop, c.crop], data: decode(inputs[c.crop]) } };
-      const first = await onnx.run(c.name, feeds[c.name]);
-      const warm = [];
-      for (let i = 0; i < warmup; i++) warm.push((await onnx.run(c.name, feeds[c.name])).ms);
-      out[c.name] = { threads: info.threads, timings: info.timings, load_ms: loadMs, first_ms: first.ms, warm, run: [], rtt: [],
-                      probs: Array.from(Object.values(first.outputs)[0].data) };
-    }
-    for (let r = 0; r < rounds; r++) {
-      for (let k = 0; k < cands.length; k++) {
-        const c = cands[(k + r) % cands.length];
-        for (let i = 0; i < perRound; i++) {
-          const t = performance.now();
-          const res = await onnx.run(c.name, feeds[c.name]);
-          out[c.name].rtt.push(performance.now() - t);
-          out[c.name].run.push(res.ms);
-        }
-      }
-    }
-  } finally {
-    onnx.terminate();
+  for (const c of cands) {
+    const t = performance.now();
+    const info = await onnx.load({ key: c.name, manifest: new URL(c.manifest, root).href, variant: c.variant, options: c.options });
+    const loadMs = performance.now() - t;
+    feeds[c.name] = { [info.manifest.input.name]: { type: "float32", dims: [1, 3, c.crop, c.crop], data: decode(inputs[c.crop]) } };
+    const first = await onnx.run(c.name, feeds[c.name]);
+    const warm = [];
+    for (let i = 0; i < warmup; i++) warm.push((await onnx.run(c.name, feeds[c.name])).ms);
+    out[c.name] = { threads: info.threads, timings: info.timings, load_ms: loadMs, first_ms: first.ms, warm,
+                    probs: Array.from(Object.values(first.outputs)[0].data) };
   }
-  return { out, isolated: self.crossOriginIsolated, cores: navigator.hardwareConcurrency };
+  window.__bench = { onnx, feeds, names: cands.map((c) => c.name) };
+  return out;
+}"""
+
+# One round: every candidate `perRound` runs, starting with a different one each round.
+ROUND = """async ([r, perRound]) => {
+  const { onnx, feeds, names } = window.__bench;
+  const out = {};
+  for (let k = 0; k < names.length; k++) {
+    const name = names[(k + r) % names.length];
+    const run = [], rtt = [];
+    for (let i = 0; i < perRound; i++) {
+      const t = performance.now();
+      const res = await onnx.run(name, feeds[name]);
+      rtt.push(performance.now() - t);
+      run.push(res.ms);
+    }
+    out[name] = { run, rtt };
+  }
+  return out;
 }"""
 
 
@@ -149,37 +154,50 @@ def open_page(browser, url: str, isolated: bool):
     return context, page
 
 
-def browser_session(pw, url: str, cands: list[Candidate], inputs: dict, isolated: bool, args) -> dict:
+class NativeRunner:
+    """Native ONNX Runtime on the same files, inputs, session config and thread count."""
+
+    def __init__(self, cands: list[Candidate], arrays: dict, threads: int, warmup: int = 5):
+        self.sessions = {c.name: native_session(c.model_path, threads=threads, config=c.native_config) for c in cands}
+        self.feeds = {c.name: {self.sessions[c.name].get_inputs()[0].name: arrays[c.crop][:1]} for c in cands}
+        self.probs = {n: s.run(None, self.feeds[n])[0][0].tolist() for n, s in self.sessions.items()}
+        for n, s in self.sessions.items():
+            for _ in range(warmup):
+                s.run(None, self.feeds[n])
+
+    def round(self, r: int, per_round: int) -> dict:
+        names = list(self.sessions)
+        out = {}
+        for k in range(len(names)):
+            name = names[(k + r) % len(names)]
+            times = []
+            for _ in range(per_round):
+                t = time.perf_counter()
+                self.sessions[name].run(None, self.feeds[name])
+                times.append((time.perf_counter() - t) * 1000)
+            out[name] = times
+        return out
+
+
+def session_pair(pw, url: str, cands: list[Candidate], inputs: dict, arrays: dict, isolated: bool, args) -> dict:
+    """One fresh browser: set-up and warm-up, then rounds; after each browser round, the same
+    round natively (the browser's worker idles meanwhile), so both see the same machine."""
     browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     try:
         context, page = open_page(browser, url, isolated)
-        payload = [[{"name": c.name, "manifest": c.manifest, "variant": c.variant, "options": c.options, "crop": c.crop}
-                    for c in cands], {str(k): v for k, v in inputs.items()}, args.rounds, args.per_round, args.warmup]
-        res = page.evaluate(HARNESS, payload)
+        setup = page.evaluate(SETUP, [[{"name": c.name, "manifest": c.manifest, "variant": c.variant, "options": c.options,
+                                        "crop": c.crop} for c in cands], {str(k): v for k, v in inputs.items()}, args.warmup])
+        threads = next(iter(setup.values()))["threads"]
+        native = NativeRunner(cands, arrays, threads)
+        rounds = []
+        for r in range(args.rounds):
+            rounds.append({"browser": page.evaluate(ROUND, [r, args.per_round]), "native": native.round(r, args.per_round),
+                           "load": os.getloadavg()[0]})
+        page.evaluate("window.__bench.onnx.terminate()")
         context.close()
     finally:
         browser.close()
-    return res
-
-
-def native_block(cands: list[Candidate], arrays: dict, threads: int, runs: int, warmup: int = 5) -> dict:
-    """Native ONNX Runtime on the same files and inputs, candidates taking turns like the browser's."""
-    sessions = {c.name: native_session(c.model_path, threads=threads, config=c.native_config) for c in cands}
-    feeds = {c.name: {sessions[c.name].get_inputs()[0].name: arrays[c.crop][:1]} for c in cands}
-    times = {c.name: [] for c in cands}
-    probs = {}
-    for c in cands:
-        for _ in range(warmup):
-            probs[c.name] = sessions[c.name].run(None, feeds[c.name])[0][0].tolist()
-    per = max(1, runs // 8)
-    for r in range(8):
-        for k in range(len(cands)):
-            c = cands[(k + r) % len(cands)]
-            for _ in range(per):
-                t = time.perf_counter()
-                sessions[c.name].run(None, feeds[c.name])
-                times[c.name].append((time.perf_counter() - t) * 1000)
-    return {"times": times, "probs": probs}
+    return {"setup": setup, "rounds": rounds, "threads": threads, "native_probs": native.probs}
 
 
 def summary(times: list[float], per_session: list[list[float]]) -> dict:
@@ -192,39 +210,41 @@ def summary(times: list[float], per_session: list[list[float]]) -> dict:
 
 def measure_latency(pw, url: str, cands: list[Candidate], img: Path, preprocess: dict, args) -> dict:
     inputs, arrays = pixels_b64(img, {c.crop for c in cands}, preprocess)
-    raw = {"browser": {False: [], True: []}, "native": {False: [], True: []}}
-    threads_seen = {}
+    raw = {False: [], True: []}
     for s in range(args.sessions):
         for isolated in (False, True):
-            res = browser_session(pw, url, cands, inputs, isolated, args)
-            threads = next(iter(res["out"].values()))["threads"]
-            threads_seen[isolated] = threads
-            raw["browser"][isolated].append(res["out"])
-            raw["native"][isolated].append(native_block(cands, arrays, threads, args.rounds * args.per_round))
-            b = {n: round(statistics.median(o["run"]), 1) for n, o in res["out"].items()}
-            print(f"  session {s + 1}/{args.sessions} {'isolated' if isolated else '1 thread'} ({threads} threads, "
+            res = session_pair(pw, url, cands, inputs, arrays, isolated, args)
+            raw[isolated].append(res)
+            b = {n: round(statistics.median(t for rd in res["rounds"] for t in rd["browser"][n]["run"]), 1) for n in res["setup"]}
+            print(f"  session {s + 1}/{args.sessions} {'isolated' if isolated else '1 thread'} ({res['threads']} threads, "
                   f"load {os.getloadavg()[0]:.1f}): browser run p50 {b}", flush=True)
-    results = {}
-    for c in cands:
-        row = {"bytes": c.model_path.stat().st_size, "crop": c.crop, "note": c.note, "options": c.options,
-               "native_config": c.native_config}
-        for isolated in (False, True):
-            sessions = [o[c.name] for o in raw["browser"][isolated]]
-            natives = [n["times"][c.name] for n in raw["native"][isolated]]
-            run = summary([t for s in sessions for t in s["run"]], [s["run"] for s in sessions])
-            rtt = summary([t for s in sessions for t in s["rtt"]], [s["rtt"] for s in sessions])
-            nat = summary([t for s in natives for t in s], natives)
-            nprobs = raw["native"][isolated][0]["probs"][c.name]
-            row["isolated" if isolated else "single"] = {
-                "threads": threads_seen[isolated], "run": run, "round_trip": rtt, "native": nat,
-                "ratio_p50": run["p50_ms"] / nat["p50_ms"],
-                "first_run_ms": [s["first_ms"] for s in sessions], "warmup_ms": [s["warm"] for s in sessions],
-                "session_create_ms": [s["timings"]["session_create_ms"] for s in sessions],
-                "load_ms": [s["load_ms"] for s in sessions],
-                "max_prob_diff_vs_native": max(abs(a - b) for s in sessions for a, b in zip(s["probs"], nprobs)),
-            }
-        results[c.name] = row
-    return results
+    return {c.name: latency_row(c, raw) for c in cands}
+
+
+def latency_row(c: Candidate, raw: dict) -> dict:
+    row = {"bytes": c.model_path.stat().st_size, "crop": c.crop, "note": c.note, "options": c.options,
+           "native_config": c.native_config}
+    for isolated, sessions in raw.items():
+        runs = [[t for rd in s["rounds"] for t in rd["browser"][c.name]["run"]] for s in sessions]
+        trips = [[t for rd in s["rounds"] for t in rd["browser"][c.name]["rtt"]] for s in sessions]
+        natives = [[t for rd in s["rounds"] for t in rd["native"][c.name]] for s in sessions]
+        # Browser / native, round by round (each pair ran within seconds of each other).
+        ratios = [statistics.median(rd["browser"][c.name]["run"]) / statistics.median(rd["native"][c.name])
+                  for s in sessions for rd in s["rounds"]]
+        run, nat = summary(sum(runs, []), runs), summary(sum(natives, []), natives)
+        setups = [s["setup"][c.name] for s in sessions]
+        row["isolated" if isolated else "single"] = {
+            "threads": sessions[0]["threads"], "run": run, "round_trip": summary(sum(trips, []), trips), "native": nat,
+            "ratio_p50": run["p50_ms"] / nat["p50_ms"], "ratio_rounds_median": statistics.median(ratios),
+            "ratio_rounds_min_max": [min(ratios), max(ratios)],
+            "first_run_ms": [x["first_ms"] for x in setups], "warmup_ms": [x["warm"] for x in setups],
+            "session_create_ms": [x["timings"]["session_create_ms"] for x in setups],
+            "load_ms": [x["load_ms"] for x in setups],
+            "max_prob_diff_vs_native": max(abs(a - b) for s, x in zip(sessions, setups)
+                                           for a, b in zip(x["probs"], s["native_probs"][c.name])),
+            "loadavg": [rd["load"] for s in sessions for rd in s["rounds"]],
+        }
+    return row
 
 
 def cold_first_result(pw, site, img: Path, controlled: bool) -> dict:
@@ -340,9 +360,9 @@ def print_table(r: dict) -> None:
             x = row[key]
             print(f"{name[:28]:28} {row['bytes'] / 1e6:5.2f} {x['threads']:>3} {x['run']['p50_ms']:8.1f} {x['run']['p90_ms']:6.1f} "
                   f"{spread_text(x['run']):>22} {x['round_trip']['p50_ms']:8.1f} {x['native']['p50_ms']:10.2f} "
-                  f"{x['ratio_p50']:5.1f}x {statistics.median(x['first_run_ms']):8.0f}")
+                  f"{x['ratio_rounds_median']:5.1f}x {statistics.median(x['first_run_ms']):8.0f}")
     print("(run: session.run inside the worker; trip: what the page waits; native: ONNX Runtime in Python, same file, "
-          "settings and threads, between the browser sessions; 1st run: the first inference after the session is created)")
+          "settings and threads, one round after each browser round; ratio: median over rounds of browser/native; 1st run: the first inference after the session is created)")
     for kind, runs in r["cold"].items():
         w = [c["wall_s"] for c in runs]
         c0 = runs[0]
