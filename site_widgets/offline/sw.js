@@ -150,6 +150,8 @@ function carriesPolicy(req) {
 function isolated(res) {
   if (!res || res.type === "opaqueredirect" || res.type === "opaque" || res.status === 0) return res;
   const headers = new Headers(res.headers);
+  headers.delete("content-encoding"); // the body is already decoded, as in stored()
+  headers.delete("content-length");
   for (const [name, value] of Object.entries(ISOLATION)) headers.set(name, value);
   return new Response(res.body, { status: res.status, statusText: res.statusText, headers });
 }
