@@ -4,6 +4,7 @@ Commands (each has --help listing every option with its default and the reason f
   download   fetch URL lists into label folders (parallel, verified, resumable)
   lr-find    learning-rate range test; writes lr_find.json/png into the run folder
   train      head on cached activations, then unfrozen with discriminative lrs; model.pt + report
+  holdout    the same training once per photo source, validated on the source left out
   interpret  confusion matrix, most confused, top losses for the valid split or all images
   clean      review the top losses: keep / delete / relabel -> cleaned.csv for `train --data`
   reports    regenerate every report committed under docs/assets/reports/ (see experiments.py)
@@ -19,7 +20,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from training.bears import augment_figure, clean, download, experiments, interpret, lr_finder, train
+from training.bears import augment_figure, clean, download, experiments, holdout, interpret, lr_finder, train
 from training.options import add_options, from_args
 
 
@@ -28,6 +29,7 @@ def _commands():
         "download": (download.DownloadConfig, download.download, download.__doc__),
         "lr-find": (lr_finder.LRFindConfig, lr_finder.run_lr_find, lr_finder.__doc__),
         "train": (train.TrainConfig, train.train, train.__doc__),
+        "holdout": (train.TrainConfig, holdout.run_holdout, holdout.__doc__),
         "interpret": (interpret.InterpretConfig, interpret.run_interpret, interpret.__doc__),
         "clean": (clean.CleanConfig, clean.clean, clean.__doc__),
         "reports": (experiments.ReportsConfig, experiments.run_reports, experiments.__doc__),

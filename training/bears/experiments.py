@@ -36,6 +36,14 @@ Not runs, so not in index.json (whose entries are single runs with report.json a
 
 Every validation prediction is published: each run's top_losses.json lists all its
 validation photos (file, label, pred, prob_pred, prob_label, loss, probs), worst first.
+
+Every run is also judged source-held-out (holdout.py): the same settings trained once per photo
+source, validated on the source left out. Its folds and their photo-weighted mean go into the
+run's report.json ("holdout") and index.json, beside the random split; settings are chosen by
+them. Head-only runs' folds take seconds, unfrozen ones minutes each (--no-folds skips them).
+Every report also records the "none of these" rule's thresholds and what it did (decision.py):
+bears left unlabelled, and photos with no bear (../shared/data/not_bears, test half: rates
+only, never a file name) left unlabelled.
 """
 
 from __future__ import annotations
@@ -51,6 +59,7 @@ from training.bears import report as rep
 from training.bears.augment_figure import AugmentConfig, augment_figure
 from training.bears.data import DataConfig
 from training.bears.data_size import plot_data_size, run_data_size
+from training.bears.holdout import run_holdout
 from training.bears.interpret import InterpretConfig, run_interpret
 from training.bears.lr_finder import LRFindConfig, run_lr_find
 from training.bears.progressive import LARGE, SMALL, compare, load_report, run_progressive
@@ -127,6 +136,8 @@ class ReportsConfig:
     augment_dest: str = opt(str(DEST_AUGMENT), "where the augmentation figure goes")
     runs: str = opt(str(RUNS), "work folder: runs go to <runs>/default and <runs>/reports/<name>, the cache to <runs>/cache")
     reuse_default: bool = opt(False, "do not retrain the default run: publish runs/default as it is")
+    folds: bool = opt(True, "also train every run's source-held-out folds (holdout.py): seconds for head-only "
+                        "runs, minutes for each fold of an unfrozen one")
     publish_only: bool = opt(False, "retrain nothing: redraw the figures of the existing run folders and publish them")
     progress: bool = opt(True, "progress bars")
 
@@ -172,6 +183,8 @@ def run_pipeline(cfg: ReportsConfig, name: str, run_dir: Path) -> dict:
         r["timings"]["pipeline_total"] = round(lr["timings"]["features"] + lr["timings"]["lr_find"]
                                                + r["timings"]["total"] + t_all, 2)
         rep.write_json(run_dir / "report.json", r)
+        if cfg.folds:
+            run_holdout(base)
     return annotate(run_dir, name, describe(name, base, base), {})
 
 
@@ -182,6 +195,8 @@ def run_train(cfg: ReportsConfig, name: str, run_dir: Path) -> dict:
     run_cfg = options.replace(base, thumbnails=False, **overrides)
     if not cfg.publish_only:
         train(run_cfg)
+        if cfg.folds:
+            run_holdout(run_cfg)
     return annotate(run_dir, name, describe(name, run_cfg, base), overrides)
 
 
@@ -190,6 +205,8 @@ def run_progressive_resizing(cfg: ReportsConfig, name: str, run_dir: Path) -> di
     base = options.replace(base_config(cfg, run_dir), thumbnails=False)
     if not cfg.publish_only:
         run_progressive(base, overrides["small"], overrides["large"])
+        if cfg.folds:
+            run_holdout(base, runner=lambda c: run_progressive(c, overrides["small"], overrides["large"]))
     default = load_report(Path(cfg.runs) / "default" / "report.json") or load_report(Path(cfg.dest) / "default" / "report.json")
     r = json.loads((run_dir / "report.json").read_text())
     what = describe(name, base, base, small=options.replace(base, **overrides["small"]),
@@ -212,9 +229,18 @@ RUNNERS = {"pipeline": run_pipeline, "train": run_train, "progressive": run_prog
            "data_size": run_data_size_sweep, "augment": run_augment}
 
 
+def holdout_entry(h: dict | None) -> dict | None:
+    """The source-held-out folds as index.json lists them: the mean and each fold's headline numbers."""
+    if not h:
+        return None
+    keep = ("n_valid", "valid_accuracy", "valid_unlabelled", "valid_accuracy_labelled")
+    return {"note": h["note"], "mean": h.get("mean"),
+            "folds": {g: {k: f[k] for k in keep if k in f} for g, f in h["folds"].items()}}
+
+
 def index_entry(r: dict) -> dict:
-    return {"what": r["experiment"]["what"], "metrics": r["metrics"], "timings": r["timings"],
-            "final_epoch": r["history"]["epochs"][-1] if r["history"]["epochs"] else None,
+    return {"what": r["experiment"]["what"], "metrics": r["metrics"], "holdout": holdout_entry(r.get("holdout")),
+            "timings": r["timings"], "final_epoch": r["history"]["epochs"][-1] if r["history"]["epochs"] else None,
             "per_class": r["interpretation"]["per_class"], "train_counts": r["data"]["train_counts"],
             **({"compare": r["experiment"]["compare"]} if "compare" in r["experiment"] else {})}
 
