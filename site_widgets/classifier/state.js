@@ -157,7 +157,7 @@ class ClassifierState {
       const onProgress = ({ stage }) => { item.stage = stage; this.progress(item, index, total); };
       const r = await this.model.classify(file, this.limits, this.signal, onProgress);
       s.model = r.model;
-      item.result = { ...r, decision: decide(r.probs, r.model.manifest), totalMs: this.now() - given, via };
+      item.result = { ...r, decision: decide(r.probs, r.model.manifest, r.code), totalMs: this.now() - given, via };
       item.status = "done";
     } catch (err) {
       if (this.signal.aborted) return;

@@ -3,9 +3,9 @@
 // decision.js, the error messages from state.js.
 //
 // For tests and curious readers, the root carries data-phase (idle|loading|working|done|
-// error), data-runs (files handled), data-top, data-variant, data-threads, data-model-ms;
-// the result carries data-top, data-uncertain, data-infer-ms, data-total-ms and per label
-// data-label / data-prob.
+// error), data-runs (files handled), data-top, data-answer, data-variant, data-threads,
+// data-model-ms; the result carries data-top, data-answer (a label, "none" or "unsure"),
+// data-uncertain, data-infer-ms, data-total-ms and per label data-label / data-prob.
 
 import { errorBox, fmt, h, statusLine } from "../common/ui.js";
 import { pct } from "./decision.js";
@@ -31,6 +31,7 @@ export function createView(el) {
     originalCaption: h("figcaption"),
     cropCaption: h("figcaption"),
     verdict: h("p", { class: "clf-verdict", "aria-live": "polite" }),
+    meaning: h("p", { class: "clf-meaning", hidden: true }),
     bars: h("ul", { class: "clf-bars" }),
     timing: h("p", { class: "clf-timing" }),
     notes: h("ul", { class: "clf-notes" }),
@@ -50,7 +51,7 @@ export function createView(el) {
     h("div", { class: "clf-figures" },
       h("figure", {}, v.original, v.originalCaption),
       h("figure", {}, v.crop, v.cropCaption)),
-    h("div", { class: "clf-output" }, v.verdict, v.bars, v.timing, v.notes));
+    h("div", { class: "clf-output" }, v.verdict, v.meaning, v.bars, v.timing, v.notes));
   v.list.addEventListener("click", (e) => {
     const button = e.target.closest("button[data-index]");
     if (button) v.onSelect(Number(button.dataset.index));
@@ -77,6 +78,7 @@ function render(v, s) {
   else {
     v.result.hidden = true;
     delete el.dataset.top;
+    delete el.dataset.answer;
   }
 }
 
@@ -110,8 +112,7 @@ function renderList(v, s) {
   v.list.hidden = s.items.length < 2;
   if (v.list.hidden) return v.list.replaceChildren();
   v.list.replaceChildren(...s.items.map((it, i) => {
-    const what = it.status === "done" ? it.result.decision.uncertain ? `uncertain (${it.result.decision.top.label}?)`
-      : `${it.result.decision.top.label} (${pct(it.result.decision.top.p)})`
+    const what = it.status === "done" ? it.result.decision.short
       : it.status === "error" ? "not classified" : it.status === "working" ? "…" : "waiting";
     return h("li", { dataset: { status: it.status } },
       h("button", { type: "button", class: "clf-item", "aria-pressed": String(i === s.selected), dataset: { index: String(i) } },
@@ -127,10 +128,13 @@ function renderResult(v, r) {
     v.shown = r;
   }
   v.el.dataset.top = decision.top.label;
-  Object.assign(v.result.dataset, { top: decision.top.label, uncertain: String(decision.uncertain),
+  v.el.dataset.answer = decision.answer;
+  Object.assign(v.result.dataset, { top: decision.top.label, answer: decision.answer, uncertain: String(decision.uncertain),
                                     inferMs: r.inferMs.toFixed(3), totalMs: r.totalMs.toFixed(1) });
   v.verdict.className = `clf-verdict${decision.uncertain ? " clf-uncertain" : ""}`;
   v.verdict.textContent = decision.verdict;
+  v.meaning.textContent = decision.meaning;
+  v.meaning.hidden = !decision.meaning;
   v.bars.replaceChildren(...decision.ranked.map(({ label, p }) =>
     h("li", { dataset: { label, prob: String(p) }, class: label === decision.top.label ? "clf-top" : "" },
       h("span", { class: "clf-label" }, label),

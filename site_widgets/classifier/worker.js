@@ -1,7 +1,8 @@
 // The classifier's worker: the generic ONNX engine (../onnx/engine.js: load, run, batches,
 // cancel) plus one operation that does a photo's whole journey off the page:
 //
-//   classify {key, file | pixels, limits} -> {probs, decoded size, notes, crop RGB, display bitmap, timings}
+//   classify {key, file | pixels, limits} -> {probs, code (the graph's decision, or null), decoded size, notes,
+//                                             crop RGB, display bitmap, timings}
 //
 // decode (decode.js: sniffed, refused with a reason, EXIF-rotated, transparency on white)
 // -> the exact crop Python feeds the model (preprocess.js) -> the model. The photo is
@@ -27,10 +28,15 @@ async function classify({ key, file, pixels, limits }, api) {
   const prepared = prepare(decoded.rgba, decoded.width, decoded.height, manifest.preprocess);
   const preMs = performance.now() - t2;
   const feeds = { [manifest.input.name]: { type: "float32", dims: [1, 3, crop, crop], data: prepared.data } };
-  const { outputs, ms } = await api.run(model, feeds);
+  // The answer is the graph's own "decision" output when the model has one (export/graph.py): the
+  // page shows the rule's result, it does not recompute it. The feature map is not fetched.
+  const rule = manifest.decision && manifest.decision.output;
+  const wanted = rule && model.info.outputNames.includes(rule) ? [manifest.output.name, rule] : null;
+  const { outputs, ms } = await api.run(model, feeds, wanted);
   const display = await displayCopy(decoded);
   return {
-    probs: outputs[manifest.output.name].data, inferMs: ms, preMs, decodeMs: t1 - t0,
+    probs: outputs[manifest.output.name].data, code: wanted ? Number(outputs[rule].data[0]) : null,
+    inferMs: ms, preMs, decodeMs: t1 - t0,
     width: decoded.width, height: decoded.height, notes: decoded.notes,
     rgb: prepared.rgb, box: prepared.box, resized: prepared.resized, crop, resize, display,
   };
