@@ -31,6 +31,7 @@ from training.options import add_options, from_args, opt
 from training.paths import ROOT, RUNS, portable
 
 DEST = ROOT / "docs" / "assets" / "reports" / "candidates.json"
+MODELS = ROOT / "docs" / "assets" / "models"
 HEAD_ONLY = dict(epochs=0)
 # The recipe this issue replaces: ImageNet statistics for a body trained with 0.5/0.5, a random head.
 BEFORE = dict(normalize="imagenet", head_init="random", head_lr=3e-3, lr_hi=3e-4, wise=1.0)
@@ -81,6 +82,8 @@ class CandidatesConfig:
     dest: str = opt(str(DEST), "the table, for the pages")
     browser: str = opt("", "JSON of `python -m tests.bench.classifier --levers` for browser figures ('' = none)")
     publish_only: bool = opt(False, "train nothing: rebuild the table from the existing run folders")
+    shipped: bool = opt(True, "add the shipped model's row: the default run (runs/default, `training.bears reports "
+                        "--only default`) and the manifest the site publishes")
 
 
 def candidate_config(base: TrainConfig, name: str, runs: Path) -> TrainConfig:
@@ -99,9 +102,10 @@ def run_candidate(cfg: TrainConfig, publish_only: bool) -> dict:
     return row(out)
 
 
-def row(out: Path) -> dict:
+def row(out: Path, manifest: Path | None = None) -> dict:
+    """A run folder's row (its report and its export's manifest, by default <out>/models/bears.json)."""
     r = json.loads((out / "report.json").read_text())
-    m = json.loads((out / "models" / "bears.json").read_text())
+    m = json.loads((manifest or out / "models" / "bears.json").read_text())
     v = m["variants"][m["default"]]
     d, h = r["decision"], r["holdout"]
     cfg = r["config"]
@@ -122,6 +126,12 @@ def row(out: Path) -> dict:
         "fp32_bytes": m["build"]["fp32_bytes"],
         "train_seconds": round(sum(r["timings"].get(k, 0) for k in ("head", "unfrozen")), 1),
     }
+
+
+def shipped_row(run: Path, manifest: Path) -> dict:
+    """The default run, exported to the site: the model the page loads."""
+    r = json.loads((run / "report.json").read_text())
+    return {"what": r.get("experiment", {}).get("what", "the default run"), "run": portable(run), **row(run, manifest)}
 
 
 def browser_figures(bench: dict, arch: str, size: int) -> dict | None:
@@ -153,6 +163,8 @@ def run_candidates(cfg: CandidatesConfig) -> dict:
         r = run_candidate(tc, cfg.publish_only)
         table["candidates"][name] = {"what": CANDIDATES[name]["what"], "overrides": CANDIDATES[name]["overrides"], **r,
                                      "browser": browser_figures(bench, r["arch"], r["size"]) if bench else None}
+    if cfg.shipped:
+        table["shipped"] = shipped_row(Path(cfg.train.out), MODELS / "bears.json")
     table["candidates"] = {k: table["candidates"][k] for k in CANDIDATES if k in table["candidates"]}
     table["protocol"] = PROTOCOL
     if cfg.browser:

@@ -168,8 +168,9 @@ def annotate(run_dir: Path, name: str, what: str, overrides: dict, **extra) -> d
 
 
 def run_pipeline(cfg: ReportsConfig, name: str, run_dir: Path) -> dict:
-    """lr-find, train, interpret --on all: the default pipeline, timed as a whole."""
-    base = base_config(cfg, run_dir)
+    """lr-find, train, interpret --on all: the default pipeline, timed as a whole. The model it
+    trains is the one the site ships, so it is also judged on distant views (train --distant)."""
+    base = options.replace(base_config(cfg, run_dir), distant=True)
     if not (cfg.reuse_default or cfg.publish_only):
         lr = run_lr_find(LRFindConfig(train=base))
         train(base)
