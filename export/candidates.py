@@ -82,8 +82,8 @@ class CandidatesConfig:
     dest: str = opt(str(DEST), "the table, for the pages")
     browser: str = opt("", "JSON of `python -m tests.bench.classifier --levers` for browser figures ('' = none)")
     publish_only: bool = opt(False, "train nothing: rebuild the table from the existing run folders")
-    shipped: bool = opt(True, "add the shipped model's row: the default run (runs/default, `training.bears reports "
-                        "--only default`) and the manifest the site publishes")
+    export: bool = opt(True, "export every candidate (int8 file bytes, native latency; minutes each); the shipped "
+                       "one is exported to the site anyway")
 
 
 def candidate_config(base: TrainConfig, name: str, runs: Path) -> TrainConfig:
@@ -91,22 +91,23 @@ def candidate_config(base: TrainConfig, name: str, runs: Path) -> TrainConfig:
                            **CANDIDATES[name]["overrides"])
 
 
-def run_candidate(cfg: TrainConfig, publish_only: bool) -> dict:
-    """train + holdout folds + export; -> the candidate's row (from its files)."""
+def run_candidate(cfg: TrainConfig, publish_only: bool, with_export: bool = True) -> dict:
+    """train + holdout folds (+ export); -> the candidate's row (from its files)."""
     out = Path(cfg.out)
     if not publish_only:
         train(cfg)
         run_holdout(cfg)
-        export(ExportConfig(checkpoint=out / "model.pt", out_dir=out / "models", build_dir=out / "build",
-                            latency_runs=100))
+        if with_export:
+            export(ExportConfig(checkpoint=out / "model.pt", out_dir=out / "models", build_dir=out / "build",
+                                latency_runs=100))
     return row(out)
 
 
 def row(out: Path, manifest: Path | None = None) -> dict:
     """A run folder's row (its report and its export's manifest, by default <out>/models/bears.json)."""
     r = json.loads((out / "report.json").read_text())
-    m = json.loads((manifest or out / "models" / "bears.json").read_text())
-    v = m["variants"][m["default"]]
+    manifest = manifest or out / "models" / "bears.json"
+    m = json.loads(manifest.read_text()) if manifest.exists() else None  # not exported: no file figures
     d, h = r["decision"], r["holdout"]
     cfg = r["config"]
     return {
@@ -121,17 +122,29 @@ def row(out: Path, manifest: Path | None = None) -> dict:
         "not_bears": {k: {**d[k], "source": portable(d[k].get("source"))} if "source" in d[k] else d[k]
                       for k in ("negatives", "nature") if k in d},
         "thresholds": d["thresholds"],
-        "int8": {"bytes": v["bytes"], "native_p50_ms_1thread": v["native_latency_ms_1thread"]["p50_ms"],
-                 "valid_accuracy": v["valid_accuracy"], "answer_agreement_with_fp32": m["quantization"]["answer_agreement"]},
-        "fp32_bytes": m["build"]["fp32_bytes"],
+        **(file_figures(m) if m else {}),
         "train_seconds": round(sum(r["timings"].get(k, 0) for k in ("head", "unfrozen")), 1),
     }
 
 
-def shipped_row(run: Path, manifest: Path) -> dict:
-    """The default run, exported to the site: the model the page loads."""
-    r = json.loads((run / "report.json").read_text())
-    return {"what": r.get("experiment", {}).get("what", "the default run"), "run": portable(run), **row(run, manifest)}
+def file_figures(m: dict) -> dict:
+    """An export's figures from its manifest: the int8 file's bytes, native latency, accuracy."""
+    v = m["variants"][m["default"]]
+    return {"int8": {"bytes": v["bytes"], "native_p50_ms_1thread": v["native_latency_ms_1thread"]["p50_ms"],
+                     "valid_accuracy": v["valid_accuracy"],
+                     "answer_agreement_with_fp32": m["quantization"]["answer_agreement"]},
+            "fp32_bytes": m["build"]["fp32_bytes"]}
+
+
+def shipped(manifest: Path, runs: Path) -> dict:
+    """Which candidate the site ships: the run its manifest names (export.to_onnx --checkpoint
+    runs/candidates/NAME/model.pt), with the published file's figures."""
+    m = json.loads(manifest.read_text())
+    if "decision" not in m:
+        return {"name": None, "note": "the published model predates the candidates (no decision rule)"}
+    run = Path(m["report"])
+    name = run.name if run.parent.name == runs.name else None
+    return {"name": name, "run": m["report"], **file_figures(m)}
 
 
 def browser_figures(bench: dict, arch: str, size: int) -> dict | None:
@@ -160,11 +173,10 @@ def run_candidates(cfg: CandidatesConfig) -> dict:
     for name in names:
         print(f"== candidate {name}", flush=True)
         tc = candidate_config(cfg.train, name, Path(cfg.runs))
-        r = run_candidate(tc, cfg.publish_only)
+        r = run_candidate(tc, cfg.publish_only, cfg.export)
         table["candidates"][name] = {"what": CANDIDATES[name]["what"], "overrides": CANDIDATES[name]["overrides"], **r,
                                      "browser": browser_figures(bench, r["arch"], r["size"]) if bench else None}
-    if cfg.shipped:
-        table["shipped"] = shipped_row(Path(cfg.train.out), MODELS / "bears.json")
+    table["shipped"] = shipped(MODELS / "bears.json", Path(cfg.runs))
     table["candidates"] = {k: table["candidates"][k] for k in CANDIDATES if k in table["candidates"]}
     table["protocol"] = PROTOCOL
     if cfg.browser:

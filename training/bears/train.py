@@ -212,9 +212,12 @@ def train(cfg: TrainConfig) -> dict:
 
     # Final predictions -> interpretation and the decision rule.
     with timed(timings, "interpret"):
-        # the body unchanged since stage 1 (no unfrozen stage): its cached activations serve every photo
-        cached = cfg.epochs == 0 and feats is not None
+        # the body unchanged (no unfrozen stage): its cached activations serve every photo
+        cached = cfg.epochs == 0
         scores = scorer(cfg, model, pre, cached, key=body_key(cfg.data.arch, init and init.get("body_sha1")))
+        if cached and feats is None:  # no training at all: the activations are still those of the cache
+            feats = body_features(model.body, items, pre, key=body_key(cfg.data.arch, init and init.get("body_sha1")),
+                                  cache_dir=Path(cfg.cache) if cfg.cache else None, progress=cfg.progress)
         if cached:
             with torch.no_grad():
                 z_all = model.head(feats)
