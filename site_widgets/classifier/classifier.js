@@ -8,7 +8,8 @@
 //   model.js       the model's worker, shared by every visit to the page
 //   worker.js      in the worker: decode.js (file -> pixels), preprocess.js (pixels -> the
 //                  exact crop Python feeds the model), ../onnx/engine.js (the model)
-//   decision.js    ranking and the "uncertain" rule, parameters from the manifest
+//   decision.js    ranking, and the answer: the graph's decision (a label, "none of these", "not sure")
+//                  named with the manifest's meaning; the softmax "uncertain" rule for older models
 //
 // data-manifest on the element: the model's manifest, a site-root path.
 
