@@ -22,6 +22,7 @@ import json
 from pathlib import Path
 
 from training.bears.decision import NONE, UNSURE
+from training.paths import portable
 
 FORMAT = "lesson2-onnx/2"
 HEAD_FORMAT = "lesson2-head/1"
@@ -115,7 +116,7 @@ def head_json(model, labels: list[str], meta: dict, body: dict, cfg, features: l
                  "preprocess": {**meta["preprocess"], "normalization": "inside the graph"},
                  "input": {"name": "image", "shape": ["N", 3, meta["preprocess"]["crop"], meta["preprocess"]["crop"]]},
                  "features": {"name": "features", "shape": features}},
-        "training": {"by": "python -m training.bears train", "report": meta.get("report")},
+        "training": {"by": "python -m training.bears train", "report": portable(meta.get("report"))},
         "metrics": {k: v for k, v in meta.get("metrics", {}).items() if k.startswith("valid_")},
         "decision": decision_entry(labels, meta["decision"]),
     }
