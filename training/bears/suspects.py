@@ -35,7 +35,10 @@ Labels ImageNet has no class for (another data set's) leave p_zs out of the mean
 
 Writes {"method", "score", "suggested", "on": "all", "data", "classes", ..., "ranking": [{"file",
 "label", "suggested", "score", "pred", "prob_pred", "prob_label" (out of fold), "p_oof", "p_zs",
-"bear_mass", "imagenet_top", "imagenet_p", "fold"}, ...]}: every photo once, most suspect first.
+"bear_mass", "imagenet_top", "imagenet_p", "fold", "prob_label_seen"}, ...]}: every photo once, most
+suspect first. prob_label_seen is for comparison only: the label's probability from one head
+fitted on every photo, this one included, as a model's own top losses would judge it (a
+memorised mislabel gets a high one).
 The browser cleaner (docs/cleaner.md) and `clean --decisions` / `train --decisions` take it from there.
 """
 
@@ -216,8 +219,9 @@ def suggest(p_oof: torch.Tensor, reading: dict | None, classes: list[str], mass_
 
 
 def ranking(files: list[str], labels: list[str], classes: list[str], p_oof: torch.Tensor, fold: list[int],
-            reading: dict | None, mass_min: float) -> list[dict]:
-    """Every photo's row, most suspect first (ties: by file name)."""
+            reading: dict | None, mass_min: float, p_seen: torch.Tensor | None = None) -> list[dict]:
+    """Every photo's row, most suspect first (ties: by file name). p_seen: the probabilities of a
+    head that saw every photo (for comparison only: prob_label_seen, not in the score)."""
     y = torch.tensor([classes.index(lab) for lab in labels])
     score, words = scores(p_oof, y, reading), suggest(p_oof, reading, classes, mass_min)
     names = imagenet_names() if reading is not None else None
@@ -227,6 +231,8 @@ def ranking(files: list[str], labels: list[str], classes: list[str], p_oof: torc
         row = {"file": f, "label": lab, "suggested": words[i], "score": float(score[i]), "pred": classes[j],
                "prob_pred": float(p_oof[i, j]), "prob_label": float(p_oof[i, y[i]]), "p_oof": p_oof[i].tolist(),
                "fold": fold[i]}
+        if p_seen is not None:
+            row["prob_label_seen"] = float(p_seen[i, y[i]])
         if reading is not None:
             row.update(p_zs=None if reading["p_zs"] is None else reading["p_zs"][i].tolist(),
                        bear_mass=float(reading["bear_mass"][i]), imagenet_top=names[int(reading["top"][i])],
@@ -259,9 +265,11 @@ def suspects(cfg: SuspectsConfig) -> dict:
     fold = assign_folds(y.tolist(), cfg.folds, d.seed)
     p_oof = out_of_fold(x, y, len(classes), fold, cfg.l2)
     reading = imagenet_reading(x, *imagenet_head(d.arch), classes) if cfg.imagenet else None
-    rows = ranking([relative(f, root) for f in items.files], items.labels, classes, p_oof, fold, reading, cfg.mass_min)
+    w, b = fit_head(x, y, len(classes), cfg.l2)  # the same head fitted on every photo: what top losses see
+    rows = ranking([relative(f, root) for f in items.files], items.labels, classes, p_oof, fold, reading, cfg.mass_min,
+                   p_seen=torch.softmax(x @ w.T + b, 1))
     res = {"kind": "suspects", "method": method(cfg, pre), "score": SCORE if cfg.imagenet else SCORE_OOF,
-           "suggested": SUGGESTED, "on": "all", "data": portable(d.data), "csv_root": portable(d.csv_root),
+           "suggested": SUGGESTED, "seen": SEEN, "on": "all", "data": portable(d.data), "csv_root": portable(d.csv_root),
            "classes": classes, "arch": d.arch, "preprocess": pre, "folds": cfg.folds, "seed": d.seed,
            "counts": items.counts(), "skipped": [relative(s["file"], root) for s in items.skipped],
            "decisions": items.decided and {k: items.decided[k] for k in ("reviewed", "n_deleted", "n_relabelled")},
@@ -292,6 +300,19 @@ def before_after(raw: dict, cleaned: dict) -> dict:
     return {"photos": len(common), "relabelled": relabelled, "raw": judged(raw), "cleaned": judged(cleaned)}
 
 
+def found(rows: list[dict], decisions: dict, top: int = 20) -> dict:
+    """How many photos a review changed (deleted or relabelled) are in the top `top`: of the
+    ranking (by score), and of the ranking a head that saw every photo would give (by
+    1 - prob_label_seen, the top losses of the photos it was fitted on). ->
+    {"changed", "top", "by_score", "by_seen"}"""
+    changed = {f for f, (action, _) in decisions.items() if action != "keep"}
+    by_seen = sorted(rows, key=lambda r: (r["prob_label_seen"], r["file"]))
+    return {"changed": len(changed), "top": top, "by_score": sum(r["file"] in changed for r in rows[:top]),
+            "by_seen": sum(r["file"] in changed for r in by_seen[:top])}
+
+
+SEEN = ("prob_label_seen: the probability of the label from one head fitted on every photo, this one included, "
+        "as a model's own top losses judge it; for comparison only, not in the score")
 SCORE = "((1 - p_oof[label]) + (1 - p_zs[label]) + (1 - bear_mass)) / 3, in 0..1 (1: every reading says the label is wrong)"
 SCORE_OOF = "1 - p_oof[label], in 0..1 (1: the out-of-fold head is sure the label is wrong)"
 SUGGESTED = ("a label: the one with the most evidence ((p_oof + p_zs) / 2); the photo's own label = keep, another = "
