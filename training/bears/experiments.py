@@ -55,12 +55,12 @@ from types import SimpleNamespace
 from training import options
 from training.bears import report as rep
 from training.bears.augment_figure import AugmentConfig, augment_figure
-from training.bears.data import DataConfig
+from training.bears.data import DataConfig, read_decisions
 from training.bears.data_size import plot_data_size, run_data_size
 from training.bears.interpret import InterpretConfig, run_interpret
 from training.bears.lr_finder import LRFindConfig, run_lr_find
 from training.bears.progressive import LARGE, SMALL, compare, load_report, run_progressive
-from training.bears.suspects import SuspectsConfig, before_after, suspects
+from training.bears.suspects import SuspectsConfig, before_after, found, suspects
 from training.bears.train import TrainConfig, train
 from training.options import opt
 from training.paths import ROOT, RUNS
@@ -226,6 +226,9 @@ def run_cleaned(cfg: ReportsConfig, name: str, run_dir: Path) -> dict:
     raw = raw if raw.exists() else Path(cfg.dest) / "default" / "top_losses.json"
     cleaned = json.loads((run_dir / "top_losses.json").read_text())
     extra = {"compare": before_after(json.loads(raw.read_text()), cleaned)} if raw.exists() else {}
+    ranked = Path(cfg.dest) / "default" / "suspects.json"
+    if ranked.exists():  # how many of the changed photos the ranking put in its top 20, and top losses would have
+        extra["found"] = found(json.loads(ranked.read_text())["ranking"], read_decisions(overrides["decisions"]))
     return annotate(run_dir, name, describe(name, run_cfg, base), overrides, **extra)
 
 
