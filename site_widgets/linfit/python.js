@@ -39,6 +39,13 @@ export function resultProblem(result, request) {
   return "";
 }
 
+/** The worker's start-up timings (for the benchmark): only numbers, and pairs of numbers, pass. */
+function timings(data) {
+  const numbers = (o) => Object.fromEntries(Object.entries(isObject(o) ? o : {})
+    .filter(([, v]) => Number.isFinite(v) || (Array.isArray(v) && v.length === 2 && v.every(Number.isFinite))));
+  return { phases: numbers(data.phases), fetches: numbers(data.fetches) };
+}
+
 export class PythonRunner {
   /**
    * spawn(): a new module Worker running worker.js (ctx.worker, so unmount ends it).
@@ -134,7 +141,7 @@ export class PythonRunner {
     this.calibrationMs = Number.isFinite(data.calibrationMs) && data.calibrationMs > 0 ? data.calibrationMs : null;
     session.starting.resolve(ms);
     session.starting = null;
-    this.onState("ready", { ms, calibrationMs: this.calibrationMs });
+    this.onState("ready", { ms, calibrationMs: this.calibrationMs, timings: timings(data) });
   }
 
   /** Python misbehaved or died while running: end this worker, fail the run, start afresh. */
