@@ -11,13 +11,14 @@
 // data-recorded: the PyTorch run to play while Python loads (same settings as DEFAULTS), and
 // data-code: the Python the editor starts with; both site-root paths (assets/sgd/fit.json,
 // assets/widgets/linfit/momentum.py). Settings live in the URL (?lr=1.5&batch=10&steps=200).
-// On unmount the worker, the animation and the resize observer end (ctx).
+// Python starts loading when the reader comes near the widget. On unmount the worker, the
+// animation, the observers and the resize observer end (ctx).
 
 import { readParams, writeParam } from "../common/urlstate.js";
 import { reducedMotion } from "../common/ui.js";
 import { buildPanel, paint, showAnswer, showPlaying, showSlider } from "./panel.js";
 import { PythonRunner } from "./python.js";
-import { CODE, SETTINGS, WORKER } from "./settings.js";
+import { CODE, PLAYBACK, SETTINGS, WORKER } from "./settings.js";
 import * as S from "./state.js";
 
 /** w: one mounted widget {el, ctx, s (state), ui (panel), python, raf}. */
@@ -57,11 +58,12 @@ function setPlaying(w, on) {
 function pythonState(w, state, info) {
   w.el.dataset.python = state;
   if (state === "loading") {
-    w.ui.status.set(w.s.source === "recorded"
-      ? "Loading Python in your browser… meanwhile this plays the run recorded by the PyTorch script."
-      : "Loading Python in your browser…", "loading");
+    let text = "Loading Python in your browser…";
+    if (!w.s.started) text = "Loading Python in your browser, so that it is ready when you press Play…";
+    else if (w.s.source === "recorded") text += " meanwhile this plays the run recorded by the PyTorch script.";
+    w.ui.status.set(text, "loading");
   } else if (state === "ready") {
-    performance.mark("linfit:python-ready");
+    performance.mark("linfit:python-ready", { detail: info.timings });
     w.el.dataset.pythonMs = String(Math.round(info.ms));
     w.ui.status.set(`Python ready (${(info.ms / 1000).toFixed(1)} s): every run is now computed live by update().`, "ready");
   } else if (state === "failed") {
@@ -94,6 +96,28 @@ async function pump(w) {
     else render(w);
   }
   pump(w);
+}
+
+/** Python starts loading when the reader approaches the widget: when it comes within
+ *  PLAYBACK.approachMargin of the viewport, or the pointer or the focus enters it. Not before,
+ *  so a reader who never comes near it transfers none of Python. Observers end on unmount. */
+function loadOnApproach(w) {
+  const offs = [];
+  const stop = () => offs.splice(0).forEach((off) => off());
+  const go = () => {
+    stop();
+    if (w.ctx.signal.aborted || w.python.session) return;
+    performance.mark("linfit:approach");
+    w.python.start().catch(() => {}); // a failure is shown (pythonState); Play tries again
+  };
+  if (typeof IntersectionObserver !== "undefined") {
+    const io = new IntersectionObserver((entries) => entries.some((e) => e.isIntersecting) && go(),
+      { rootMargin: PLAYBACK.approachMargin });
+    io.observe(w.el);
+    offs.push(() => io.disconnect());
+  }
+  offs.push(w.ctx.listen(w.el, "pointerenter", go), w.ctx.listen(w.el, "focusin", go));
+  w.ctx.onUnmount(stop);
 }
 
 /** Any use of the widget: Python is wanted (and retried if it failed to load). */
@@ -187,8 +211,9 @@ export async function mount(el, ctx) {
     ui.note.textContent = notes.join(" ");
     ui.note.hidden = false;
   }
-  ui.status.set("Press Play or Step. Python loads in your browser on first use.", "idle");
+  ui.status.set("Press Play or Step. Python loads in your browser as you come near.", "idle");
   markBusy(w);
   showPlaying(ui, el, false);
   render(w);
+  loadOnApproach(w);
 }

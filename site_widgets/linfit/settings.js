@@ -16,6 +16,7 @@ export const PLAYBACK = {
   //                       update() takes here for the same settings (measured when Python starts)
   divergedLoss: 1e6, // above this the readout warns that the loss is exploding
   maxText: 20000, // characters of an error or of printed output shown (Python caps them too)
+  approachMargin: "100% 0px", // Python starts loading when the widget is within a screen's height of the view
 };
 
 export const DEFAULTS = Object.fromEntries(Object.entries(SETTINGS).map(([k, s]) => [k, s.default]));

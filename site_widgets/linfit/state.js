@@ -119,11 +119,15 @@ export function want(s, reason) {
   s.wanted = { reason, settings: { ...s.settings }, code: s.code };
 }
 
-/** The first use: Python is wanted. Returns true the first time (for the page's marks). */
+/** A use of the widget: Python's run is wanted, unless Python has answered before (then
+ *  runs follow changes). Python may have loaded before this first use (as the reader came
+ *  near), or failed to (then it is tried again). Returns true the first time (for the page's marks). */
 export function begin(s, pythonReady) {
   const first = !s.started;
   s.started = true;
-  if (!pythonReady && !s.inFlight && !s.wanted) want(s, s.source === "recorded" && recordingFits(s) ? "swap" : "new");
+  if ((!pythonReady || s.results === 0) && !s.inFlight && !s.wanted) {
+    want(s, s.source === "recorded" && recordingFits(s) ? "swap" : "new");
+  }
   return first;
 }
 
