@@ -276,8 +276,8 @@ def _execute(req, out):
         if not callable(update):
             raise ReaderError("Your code must define a function update(a, xb, yb, lr) that returns the new a.")
         size = len(req["x"][0])
-        return core.fit(req["x"], req["y"], req["a"], req["lr"], req["steps"],
-                        req.get("batch_size", 0), req.get("seed", 0), update=checked(update, size))
+        return core.fit(req["x"], req["y"], req["a"], req["lr"], req["steps"], req.get("batch_size", 0),
+                        req.get("seed", 0), update=checked(update, size), momentum=req.get("momentum", 0.0))
 
 
 def _plain(result):
@@ -293,7 +293,7 @@ def _plain(result):
 
 
 def run(request_json):
-    """request: {"code", "x", "y", "a", "lr", "steps", "batch_size", "seed"} -> JSON string
+    """request: {"code", "x", "y", "a", "lr", "steps", "batch_size", "seed", "momentum"} -> JSON string
     {"ok": true, "a": [...], "loss": [...], "diverged": bool, "stdout": str} or
     {"ok": false, "error": text for the reader, "stdout": str}."""
     req = json.loads(request_json)
