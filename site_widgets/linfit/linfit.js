@@ -8,9 +8,14 @@
 //   python.js    the worker from the page's side                   worker.js  the worker
 //   sandbox.py   runs the reader's update() in a clean Python     update.py  the lesson's update()
 //
+//   surface.js   the loss surface: curvature, the lr limit, contours, steps (no DOM)
+//
 // data-recorded: the PyTorch run to play while Python loads (same settings as DEFAULTS), and
 // data-code: the Python the editor starts with; both site-root paths (assets/sgd/fit.json,
-// assets/widgets/linfit/momentum.py). Settings live in the URL (?lr=1.5&batch=10&steps=200).
+// assets/widgets/linfit/momentum.py). data-surface: also draw the loss surface (contours, the
+// path, the lr limit, the steps along the steepest direction); data-momentum: a momentum
+// control. Settings live in the URL (?lr=1.5&batch=10&steps=200&mom=0.9), and so does edited
+// code when short (?code=, shown in the editor, run only when the reader presses Run).
 // Python starts loading when the reader comes near the widget. On unmount the worker, the
 // animation, the observers and the resize observer end (ctx).
 
@@ -18,7 +23,7 @@ import { readParams, writeParam } from "../common/urlstate.js";
 import { reducedMotion } from "../common/ui.js";
 import { buildPanel, paint, showAnswer, showPlaying, showSlider } from "./panel.js";
 import { PythonRunner } from "./python.js";
-import { CODE, PLAYBACK, SETTINGS, WORKER } from "./settings.js";
+import { CODE, PLAYBACK, SETTINGS, WORKER, settingKeys } from "./settings.js";
 import * as S from "./state.js";
 
 /** w: one mounted widget {el, ctx, s (state), ui (panel), python, raf}. */
@@ -142,6 +147,7 @@ function changeSetting(w, key, value) {
 
 function runCode(w) {
   w.s.code = S.normalise(w.ui.editor.value);
+  writeParam(...S.codeParamOf(w.s));
   runAgain(w);
 }
 
@@ -190,14 +196,25 @@ function wire(w) {
   ui.editor.addEventListener("keydown", editorKeys(w));
 }
 
+/** The state from the page's data, the widget's options and the address. */
+function initialState(el, recorded, code) {
+  const keys = settingKeys({ momentum: "momentum" in el.dataset });
+  const params = readParams();
+  const { settings, notes } = S.settingsFrom(params, keys);
+  const s = S.createState({ recorded, code, settings, keys, surface: "surface" in el.dataset });
+  const linked = S.codeFrom(params, s.originalCode);
+  if (linked.note) notes.push(linked.note);
+  return { s, notes, linkedCode: linked.code };
+}
+
 export async function mount(el, ctx) {
   const [recorded, code] = await Promise.all([
     ctx.fetchJSON(el.dataset.recorded),
     ctx.fetchText(el.dataset.code || CODE),
   ]);
-  const { settings, notes } = S.settingsFrom(readParams());
-  const s = S.createState({ recorded, code, settings });
+  const { s, notes, linkedCode } = initialState(el, recorded, code);
   const ui = buildPanel(s);
+  if (linkedCode) ui.editor.value = linkedCode; // shown, not run: the reader presses Run
   el.append(ui.root);
   const w = { el, ctx, s, ui, raf: 0, firstFrame: false };
   w.python = new PythonRunner({ spawn: () => ctx.worker(WORKER), onState: (st, info) => pythonState(w, st, info) });
@@ -206,7 +223,7 @@ export async function mount(el, ctx) {
     w.python.dispose();
   });
   wire(w);
-  ctx.onResize(ui.fit, () => render(w));
+  ctx.onResize(ui.fit, () => render(w)); // the other canvases share its grid's column width
   if (notes.length) {
     ui.note.textContent = notes.join(" ");
     ui.note.hidden = false;
