@@ -105,23 +105,32 @@ async function pump(w) {
 
 /** Python starts loading when the reader approaches the widget: when it comes within
  *  PLAYBACK.approachMargin of the viewport, or the pointer or the focus enters it. Not before,
- *  so a reader who never comes near it transfers none of Python. Observers end on unmount. */
+ *  so a reader who never comes near it transfers none of Python; and not while the browser
+ *  says it is offline (it would only fail: Play tries anyway, and the 'online' event
+ *  resumes). Observers and listeners end on unmount. */
 function loadOnApproach(w) {
   const offs = [];
+  let near = false;
   const stop = () => offs.splice(0).forEach((off) => off());
   const go = () => {
+    if (navigator.onLine === false) return;
     stop();
     if (w.ctx.signal.aborted || w.python.session) return;
     performance.mark("linfit:approach");
     w.python.start().catch(() => {}); // a failure is shown (pythonState); Play tries again
   };
+  const approach = () => {
+    near = true;
+    go();
+  };
   if (typeof IntersectionObserver !== "undefined") {
-    const io = new IntersectionObserver((entries) => entries.some((e) => e.isIntersecting) && go(),
+    const io = new IntersectionObserver((entries) => entries.some((e) => e.isIntersecting) && approach(),
       { rootMargin: PLAYBACK.approachMargin });
     io.observe(w.el);
     offs.push(() => io.disconnect());
   }
-  offs.push(w.ctx.listen(w.el, "pointerenter", go), w.ctx.listen(w.el, "focusin", go));
+  offs.push(w.ctx.listen(w.el, "pointerenter", approach), w.ctx.listen(w.el, "focusin", approach),
+    w.ctx.listen(window, "online", () => near && go()));
   w.ctx.onUnmount(stop);
 }
 

@@ -8,7 +8,7 @@
 // numbers, ends the worker like a crash does. dispose() ends everything for good.
 //
 // Protocol (worker.js):  page -> worker  {id, request}
-//   worker -> page  {type: "ready", ms, version, calibrationMs} | {type: "fatal", message}
+//   worker -> page  {type: "ready", ms, version, calibrationMs, phases, fetches} | {type: "fatal", message}
 //                   {type: "started", id} | {type: "result", id, result} | {type: "crashed", id, message}
 
 /** Why a run gave no result. kind: "timeout" | "crashed" | "protocol" | "unavailable" | "stopped". */
