@@ -9,14 +9,25 @@ should not have to know about ImageNet's mean and std, nor about softmax, so
 
 Only the batch size N is dynamic: the widget always sends one crop of
 `preprocess["crop"]` pixels, the benchmark and the parity check send several.
+
+The exporter records, for every node, the Python source line it came from
+(`pkg.torch.onnx.stack_trace`: this machine's file paths). `strip_build_paths`
+removes those, and any doc string or metadata naming a folder of this machine,
+before the file is published; weights and graph are untouched.
 """
 
 from __future__ import annotations
 
+import sys
+import tempfile
 from pathlib import Path
 
+import onnx
 import torch
+from google.protobuf.message import Message
 from torch import nn
+
+from training.paths import ROOT
 
 INPUT_NAME = "image"
 OUTPUT_NAME = "probabilities"
@@ -58,3 +69,54 @@ def export_onnx(net: Deployable, crop: int, path: str | Path, opset: int = OPSET
         )
 # --8<-- [end:export]
     return path
+
+
+# Source locations of every node, as the exporter saw them: only ever build paths.
+BUILD_KEYS = ("pkg.torch.onnx.stack_trace",)
+
+
+def machine_folders() -> list[str]:
+    """This machine's folders a build could leak: the repository, home, Python, temp."""
+    dirs = {str(ROOT), str(Path.home()), sys.prefix, sys.base_prefix, tempfile.gettempdir()}
+    return sorted(d for d in dirs if d not in ("", "/"))
+
+
+def strip_build_paths(path: str | Path) -> Path:
+    """Rewrite the ONNX file at `path` without BUILD_KEYS metadata and without doc strings or
+    metadata that name one of `machine_folders()`; raises if such a string remains elsewhere."""
+    path = Path(path)
+    model = onnx.load(str(path))
+    folders = machine_folders()
+    leaks = lambda text: any(d in text for d in folders)  # noqa: E731
+    for msg in _messages(model):
+        names = {f.name for f in msg.DESCRIPTOR.fields}
+        if "doc_string" in names and leaks(msg.doc_string):
+            msg.doc_string = ""
+        if "metadata_props" in names:
+            keep = [(p.key, p.value) for p in msg.metadata_props if p.key not in BUILD_KEYS and not leaks(p.value)]
+            del msg.metadata_props[:]
+            for k, v in keep:
+                msg.metadata_props.add(key=k, value=v)
+    left = [s for s in proto_strings(model) if leaks(s)]
+    if left:
+        raise ValueError(f"{path}: still names this machine's folders: {left[0][:200]!r}")
+    onnx.save(model, str(path))
+    return path
+
+
+def _messages(msg: Message):
+    """`msg` and every message inside it (graph, nodes, subgraphs, functions, tensors...)."""
+    yield msg
+    for field, value in msg.ListFields():
+        if field.type != field.TYPE_MESSAGE:
+            continue
+        for sub in (value if field.is_repeated else [value]):
+            yield from _messages(sub)
+
+
+def proto_strings(msg: Message):
+    """Every string field in `msg` and the messages inside it (names, doc strings, metadata)."""
+    for m in _messages(msg):
+        for field, value in m.ListFields():
+            if field.type == field.TYPE_STRING:
+                yield from (value if field.is_repeated else [value])

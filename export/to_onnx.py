@@ -11,41 +11,39 @@ Steps, each in its own module:
    validation accuracy is within `max_int8_drop` points of fp32 (measure.py)
 5. write bears.json: file names, sha256, labels, input/output, preprocessing, metrics (manifest.py)
 
-The validation/training split is the training run's own (split.py rebuilds it with
-training.bears.train.prepare_items from the config the checkpoint records), so accuracy
-here means what it meant in training.
+The validation/training split is the training run's own (split.py rebuilds it from the
+config the checkpoint records), so accuracy here means what it meant in training.
+Nothing written names this machine's folders: source locations the exporter records in
+the graph are stripped (graph.py) and the manifest's paths are relative to the repository.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
-from export.graph import INPUT_NAME, OPSET, OUTPUT_NAME, Deployable, export_onnx
+from export.graph import INPUT_NAME, OPSET, OUTPUT_NAME, Deployable, export_onnx, strip_build_paths
 from export.manifest import build_manifest, sha256_file, variant_entry, write_manifest
 from export.measure import accuracy, latency
 from export.parity import ATOL, check_parity
 from export.pixels import load_pixels
 from export.quantize import BROWSER_SESSION_CONFIG, QuantConfig, quantize_int8
 from export.split import split_for_checkpoint
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def opt(default, why: str):
-    """A config field whose reason shows in --help."""
-    return field(default=default, metadata={"help": why})
+from training.bears.checkpoint import load_checkpoint
+from training.options import add_options, from_args, opt
+from training.paths import ROOT, portable
 
 
 @dataclass
 class ExportConfig:
+    """Which checkpoint, exported where, checked how."""
+
     checkpoint: Path = opt(ROOT / "runs" / "default" / "model.pt", "the checkpoint: the default pipeline's output")
     out_dir: Path = opt(ROOT / "docs" / "assets" / "models", "where the site serves models from (assets/models/)")
     name: str = opt("bears", "file stem: <name>.onnx, <name>.int8.onnx, <name>.json")
@@ -60,27 +58,10 @@ class ExportConfig:
 
 
 def parse_args(argv: list[str] | None = None) -> ExportConfig:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    for f in fields(ExportConfig):
-        flag = "--" + f.name.replace("_", "-")
-        why = f.metadata["help"] + " (default: %(default)s)"
-        if isinstance(f.default, bool):
-            p.add_argument(flag, action=argparse.BooleanOptionalAction, default=f.default, help=why)
-        elif f.name in ("checkpoint", "out_dir", "data_dir"):
-            p.add_argument(flag, type=Path, default=f.default, help=why)
-        else:
-            p.add_argument(flag, type=type(f.default), default=f.default, help=why)
-    return ExportConfig(**vars(p.parse_args(argv)))
-
-
-def portable(path) -> str | None:
-    """Paths in the committed manifest are relative to the repository (no /home/someone/...)."""
-    if path is None:
-        return None
-    p = Path(path)
-    if not p.is_absolute():
-        return p.as_posix()
-    return Path(os.path.relpath(p, ROOT)).as_posix()
+    p = argparse.ArgumentParser(prog="python -m export.to_onnx", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_options(p, ExportConfig)
+    return from_args(ExportConfig, p.parse_args(argv))
 
 
 def log(msg: str) -> None:
@@ -89,15 +70,13 @@ def log(msg: str) -> None:
 
 def export(cfg: ExportConfig) -> dict:
     """Run the whole export; returns the manifest written to out_dir/<name>.json."""
-    from training.bears.checkpoint import load_checkpoint
-
     t0 = time.perf_counter()
     model, meta = load_checkpoint(cfg.checkpoint)
     pre, labels = meta["preprocess"], meta["labels"]
     log(f"checkpoint {cfg.checkpoint}: {meta['arch']}, labels {labels}, preprocess {pre}")
     net = Deployable(model, pre["mean"], pre["std"])
 
-    fp32_path = export_onnx(net, pre["crop"], cfg.out_dir / f"{cfg.name}.onnx", cfg.opset)
+    fp32_path = strip_build_paths(export_onnx(net, pre["crop"], cfg.out_dir / f"{cfg.name}.onnx", cfg.opset))
     log(f"wrote {fp32_path} ({fp32_path.stat().st_size / 1e6:.2f} MB)")
 
     split = split_for_checkpoint(meta, cfg.data_dir)
@@ -121,7 +100,7 @@ def export(cfg: ExportConfig) -> dict:
         qcfg = QuantConfig()
         calib = [p for p, _ in split.train][: cfg.calibration_images]
         calib_pixels = load_pixels(calib, pre)
-        quantize_int8(fp32_path, int8_path, calib_pixels, INPUT_NAME, qcfg)
+        strip_build_paths(quantize_int8(fp32_path, int8_path, calib_pixels, INPUT_NAME, qcfg))
         # Measured both as native CPU code runs it (fused int8 kernels) and as the page runs it.
         runs = {"fused_int8_kernels": None, "as_the_browser_runs_it": BROWSER_SESSION_CONFIG}
         q = {k: accuracy(int8_path, valid_pixels, valid_targets, config=c) for k, c in runs.items()}
@@ -161,11 +140,10 @@ def export(cfg: ExportConfig) -> dict:
     )
     manifest["checkpoint"] = {"sha256": sha256_file(cfg.checkpoint), "format": meta.get("format")}
     manifest["split"] = {"train": len(split.train), "valid": len(split.valid), "source": split.source}
-    # The run's config rebuilds the same split anywhere (tests re-measure the accuracy with it).
-    config = {k: v for k, v in (meta.get("config") or {}).items() if k != "out"}
-    if config.get("data"):
-        config["data"] = portable(config["data"])
-    manifest["config"] = config
+    # The run's config rebuilds the same split anywhere (tests re-measure the accuracy with it);
+    # its paths (data, cache, init...) relative to the repository, like every path published.
+    manifest["config"] = {k: portable(v) if isinstance(v, str) and Path(v).is_absolute() else v
+                          for k, v in (meta.get("config") or {}).items() if k != "out"}
     out = write_manifest(manifest, cfg.out_dir / f"{cfg.name}.json")
     log(f"wrote {out} (default variant: {manifest['default']}) in {time.perf_counter() - t0:.0f} s")
     return manifest

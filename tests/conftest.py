@@ -2,8 +2,15 @@
 
 - ``bears_dir``: the real photos, from $LESSON2_BEARS (default ../shared/data/bears).
   Absent -> the test is skipped with the reason, unless LESSON2_REQUIRE_DATA=1
+<<<<<<< HEAD
+  (set by .ci/run), which turns absence into a failure.
+- ``bears_cache`` / ``fast_run``: one activation cache for the session, and one
+  `train --fast --per_label 15` run on the real photos (seconds), shared by every test
+  that needs a trained checkpoint and its report.
+=======
   (set by .ci/run), which turns absence into a failure. ``not_bears_dir`` likewise
   ($LESSON2_NOT_BEARS, default ../shared/data/not_bears).
+>>>>>>> main
 - ``site`` / ``built_site``: the site built with ``mkdocs build --strict`` once per
   session, served from the sub-path /lesson2/ by a local server with no COOP/COEP
   headers (GitHub Pages sends none).
@@ -27,12 +34,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.support import CHROMIUM, CHROMIUM_ARGS, ROOT, build_site, start_server
+from tests.support import CHROMIUM, CHROMIUM_ARGS, build_site, start_server
+from training.paths import BEARS, NOT_BEARS, SHARED_DATA
 
-DEFAULT_BEARS = ROOT.parent / "shared" / "data" / "bears"
 
-
-def data_path(env: str, default: Path, what: str) -> Path:
+def data_path(env: str, default: str | Path, what: str) -> Path:
     path = Path(os.environ.get(env, default))
     if not path.is_dir():
         msg = f"{what} not found at {path} (set {env} to its folder)"
@@ -44,17 +50,34 @@ def data_path(env: str, default: Path, what: str) -> Path:
 
 @pytest.fixture(scope="session")
 def bears_dir() -> Path:
-    return data_path("LESSON2_BEARS", DEFAULT_BEARS, "the bear photos")
+    return data_path("LESSON2_BEARS", BEARS, "the bear photos")
 
 
 @pytest.fixture(scope="session")
 def not_bears_dir() -> Path:
-    return data_path("LESSON2_NOT_BEARS", ROOT.parent / "shared" / "data" / "not_bears", "the non-bear photos")
+    return data_path("LESSON2_NOT_BEARS", NOT_BEARS, "the non-bear photos")
 
 
 @pytest.fixture(scope="session")
 def urls_dir() -> Path:
-    return data_path("LESSON2_URLS", ROOT.parent / "shared" / "data" / "urls", "the URL lists")
+    return data_path("LESSON2_URLS", SHARED_DATA / "urls", "the URL lists")
+
+
+@pytest.fixture(scope="session")
+def bears_cache(tmp_path_factory) -> Path:
+    """Body activations cached once for the session's runs (keyed by photos, size and body)."""
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture(scope="session")
+def fast_run(bears_dir, bears_cache, tmp_path_factory) -> Path:
+    """The folder of one real `train --fast` run through the CLI: 15 photos per label at 128 px."""
+    from training.bears.cli import main
+
+    out = tmp_path_factory.mktemp("run")
+    assert main(["train", "--fast", "--per_label", "15", "--data", str(bears_dir), "--out", str(out),
+                 "--cache", str(bears_cache), "--no-progress"]) == 0
+    return out
 
 
 # A test's markers come from the fixtures it uses (directly or through other fixtures).

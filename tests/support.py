@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-ROOT = Path(__file__).resolve().parent.parent
+from training.paths import ROOT  # noqa: F401  (the repository; tests import it from here)
+
 SUBPATH = "/lesson2/"  # GitHub Pages serves project sites from /<repo>/
 
 CHROMIUM = os.environ.get("LESSON2_CHROMIUM", "/usr/bin/chromium")

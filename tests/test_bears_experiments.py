@@ -14,15 +14,18 @@ import torch
 from torchvision import transforms as T
 
 from tests.support import copy_photos
+from training import options
 from training.bears.augment_figure import describe
 from training.bears.checkpoint import load_checkpoint
 from training.bears.cli import main
-from training.bears.data import oversampler
+from training.bears.data import DataConfig, oversampler, parse_limits, prepare
 from training.bears.data_size import run_data_size
+from training.bears.features import weights_digest
 from training.bears.images import train_transform
+from training.bears.model import default_preprocess
 from training.bears.progressive import run_progressive
 from training.bears.report import clean_json
-from training.bears.train import TrainConfig, parse_limits, prepare_items, preprocess_for, weights_digest
+from training.bears.train import TrainConfig
 
 pytestmark = pytest.mark.data
 
@@ -32,28 +35,25 @@ def strict_json(path: Path):
 
 
 @pytest.fixture(scope="module")
-def cache(tmp_path_factory):
-    return tmp_path_factory.mktemp("cache")
+def cache(bears_cache):
+    return bears_cache
 
 
-@pytest.fixture(scope="module")
-def fast_run(bears_dir, cache, tmp_path_factory):
-    out = tmp_path_factory.mktemp("run")
-    assert main(["train", "--fast", "--per_label", "15", "--data", str(bears_dir), "--out", str(out),
-                 "--cache", str(cache), "--no-progress"]) == 0
-    return out
+def train_config(**kw) -> TrainConfig:
+    """A TrainConfig from option names, wherever they live (data, per_label: DataConfig)."""
+    return options.replace(TrainConfig(), **kw)
 
 
 def fast(bears_dir, out, cache, **kw) -> TrainConfig:
-    return TrainConfig(data=str(bears_dir), out=str(out), cache=str(cache), progress=False, fast=True, per_label=15, **kw)
+    return train_config(data=str(bears_dir), out=str(out), cache=str(cache), progress=False, fast=True, per_label=15,
+                        **kw)
 
 
 def test_top_losses_lists_every_validation_image_and_adds_up_to_the_confusion_matrix(fast_run, bears_dir):
     rep = strict_json(fast_run / "report.json")
     it = rep["interpretation"]
     top = strict_json(fast_run / "top_losses.json")["top_losses"]
-    cfg = TrainConfig(**{**rep["config"], "fast": False})
-    items, _, va = prepare_items(cfg)
+    items, _, va = prepare(DataConfig.from_checkpoint(rep))
     assert len(top) == it["n"] == rep["metrics"]["n_valid"] == len(va) == 9
     assert sorted(t["file"] for t in top) == sorted(str(items.files[i].relative_to(bears_dir)) for i in va)
     assert [t["loss"] for t in top] == sorted((t["loss"] for t in top), reverse=True)
@@ -72,14 +72,14 @@ def test_top_losses_lists_every_validation_image_and_adds_up_to_the_confusion_ma
 
 
 def test_a_rare_label_is_rare_in_training_only(bears_dir):
-    full = TrainConfig(data=str(bears_dir), per_label=40)
-    items, tr, va = prepare_items(full)
-    items2, tr2, va2 = prepare_items(TrainConfig(data=str(bears_dir), per_label=40, train_limit="grizzly=3"))
+    full = DataConfig(data=str(bears_dir), per_label=40)
+    items, tr, va = prepare(full)
+    items2, tr2, va2 = prepare(DataConfig(data=str(bears_dir), per_label=40, train_limit="grizzly=3"))
     assert va2 == va  # the same validation photos
     counts = Counter(items2.labels[i] for i in tr2)
     assert counts == {"black": 32, "grizzly": 3, "teddy": 32}
     assert set(tr2) <= set(tr)
-    other = prepare_items(TrainConfig(data=str(bears_dir), per_label=40, train_limit="grizzly=3", sample_seed=1))[1]
+    other = prepare(DataConfig(data=str(bears_dir), per_label=40, train_limit="grizzly=3", sample_seed=1))[1]
     assert other != tr2 and Counter(items2.labels[i] for i in other)["grizzly"] == 3  # another draw, same split
     assert parse_limits("grizzly=3, teddy=5", ["black", "grizzly", "teddy"]) == {"grizzly": 3, "teddy": 5}
     for bad, msg in (("panda=3", "no label 'panda'"), ("grizzly", "expected LABEL=N"), ("grizzly=0", "expected")):
@@ -139,8 +139,8 @@ def test_init_must_match_the_architecture(fast_run, bears_dir, tmp_path, capsys)
 
 
 def test_progressive_resizing_continues_the_small_model_at_the_larger_size(bears_dir, cache, tmp_path):
-    base = TrainConfig(data=str(bears_dir), out=str(tmp_path), cache=str(cache), progress=False, per_label=15,
-                       bs=8, head_epochs=2, epochs=1, thumbnails=False)
+    base = train_config(data=str(bears_dir), out=str(tmp_path), cache=str(cache), progress=False, per_label=15,
+                        bs=8, head_epochs=2, epochs=1, thumbnails=False)
     r = run_progressive(base, small=dict(size=64), large=dict(size=128, head_epochs=0, epochs=1))
     assert [e["stage"] for e in r["history"]["epochs"]] == ["frozen 64px", "frozen 64px", "unfrozen 64px",
                                                              "unfrozen 128px"]
@@ -155,7 +155,7 @@ def test_progressive_resizing_continues_the_small_model_at_the_larger_size(bears
 
 
 def test_data_size_sweep_keeps_the_validation_set_fixed(bears_dir, cache, tmp_path):
-    base = TrainConfig(data=str(bears_dir), out=str(tmp_path), cache=str(cache), progress=False, per_label=15, bs=8)
+    base = train_config(data=str(bears_dir), out=str(tmp_path), cache=str(cache), progress=False, per_label=15, bs=8)
     res = run_data_size(base, sizes=[2, 5, 40, 0], draws=2)  # 40 is more than any label has: dropped as "all"
     assert [r["per_label"] for r in res["sizes"]] == [2, 5, None]
     assert [r["n_train"] for r in res["sizes"]] == [6, 15, 36]
@@ -167,7 +167,7 @@ def test_data_size_sweep_keeps_the_validation_set_fixed(bears_dir, cache, tmp_pa
             assert d["n_valid"] == res["valid"]["n"] == 9 and d["valid_files_sha1"] == res["valid"]["files_sha1"]
             assert 0 <= d["error_rate"] <= 1 and d["valid_loss"] > 0
     # the draws really are different photos, out of the same training split
-    picks = [prepare_items(TrainConfig(data=str(bears_dir), per_label=15, train_per_label=2, sample_seed=base.seed + d))
+    picks = [prepare(DataConfig(data=str(bears_dir), per_label=15, train_per_label=2, sample_seed=base.data.seed + d))
              for d in range(2)]
     assert picks[0][2] == picks[1][2] and picks[0][1] != picks[1][1]
     saved = strict_json(tmp_path / "data_size.json")
@@ -179,7 +179,7 @@ def test_augment_figure_applies_the_real_training_transform(tmp_path):
     assert main(["augment-figure", "--out", str(tmp_path / "a"), "--draws", "3"]) == 0
     assert main(["augment-figure", "--out", str(tmp_path / "b"), "--draws", "3"]) == 0
     res = strict_json(tmp_path / "a" / "augment.json")
-    real = train_transform(preprocess_for(TrainConfig()))
+    real = train_transform(default_preprocess(DataConfig().arch, DataConfig().size))
     assert res["steps"] == clean_json(describe(real))
     assert [s["name"] for s in res["steps"]] == [type(t).__name__ for t in real.transforms]
     crop = next(s for s in res["steps"] if s["name"] == "RandomResizedCrop")["params"]

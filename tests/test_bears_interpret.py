@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from training.bears.interpret import interpretation
+from training.bears.interpretation import interpretation
 
 
 def test_interpretation_matches_cross_entropy_even_for_wild_logits():

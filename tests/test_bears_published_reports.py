@@ -11,10 +11,14 @@ import pytest
 
 from tests.support import ROOT
 from training.bears.augment_figure import describe
-from training.bears.experiments import NAMES, NOT_INDEXED, RARE, RARE_N
+from training.bears.data import DataConfig
+from training import options
+from training.bears.experiments import EXPERIMENTS, NAMES, NOT_INDEXED, RARE, RARE_N
+from training.bears.experiments import describe as describe_run
 from training.bears.images import train_transform
+from training.bears.model import default_preprocess
 from training.bears.report import clean_json
-from training.bears.train import TrainConfig, preprocess_for
+from training.bears.train import TrainConfig
 
 REPORTS = ROOT / "docs" / "assets" / "reports"
 AUGMENT = ROOT / "docs" / "assets" / "augment"
@@ -87,6 +91,22 @@ def test_data_size_sweep_is_published_with_a_fixed_validation_set():
 
 def test_augmentation_figure_matches_the_training_transform_in_the_code():
     res = load(AUGMENT / "augment.json")
-    assert res["steps"] == clean_json(describe(train_transform(preprocess_for(TrainConfig()))))
+    d = DataConfig()
+    assert res["steps"] == clean_json(describe(train_transform(default_preprocess(d.arch, d.size))))
     for f in res["files"].values():
         assert (AUGMENT / f).stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("name", list(INDEX))
+def test_what_each_run_shows_is_the_experiment_table_formatted_with_its_config(name):
+    """Published descriptions come from experiments.py's templates and the run's own config."""
+    default = options.build(TrainConfig, load(REPORTS / "default" / "report.json")["config"])
+    run = options.build(TrainConfig, load(REPORTS / name / "report.json")["config"])
+    e = EXPERIMENTS[name]
+    if e["kind"] == "progressive":
+        small, large = (options.replace(default, **e["overrides"][k]) for k in ("small", "large"))
+        want = describe_run(name, default, default, small=small, large=large)
+        assert (large.data.size, large.epochs) == (run.data.size, run.epochs)
+    else:
+        want = describe_run(name, run, default)
+    assert INDEX[name]["what"].startswith(want)

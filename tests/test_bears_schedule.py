@@ -8,7 +8,7 @@ import torch
 from torch.utils.data import DataLoader, TensorDataset
 
 from training.bears.schedule import discriminative_lrs, one_cycle
-from training.bears.train import fit_one_cycle
+from training.bears.loop import fit_one_cycle
 
 
 def torch_curve(opt_name, total, **kw):

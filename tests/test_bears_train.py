@@ -17,19 +17,10 @@ from training.bears.clean import CleanConfig, clean
 from training.bears.cli import main, parser
 from training.bears.data import ImageDataset, load_items
 from training.bears.images import eval_transform
-from training.bears.interpret import predict
+from training.bears.loop import predict
+from training.paths import ROOT
 
 pytestmark = pytest.mark.data
-
-
-@pytest.fixture(scope="module")
-def fast_run(bears_dir, tmp_path_factory):
-    out = tmp_path_factory.mktemp("run")
-    cache = tmp_path_factory.mktemp("cache")
-    rc = main(["train", "--fast", "--per_label", "15", "--data", str(bears_dir), "--out", str(out),
-               "--cache", str(cache), "--no-progress"])
-    assert rc == 0
-    return out, cache
 
 
 def strict_json(path: Path):
@@ -37,7 +28,7 @@ def strict_json(path: Path):
 
 
 def test_short_real_training_beats_chance(fast_run):
-    out, _ = fast_run
+    out = fast_run
     rep = strict_json(out / "report.json")
     m = rep["metrics"]
     assert m["n_valid"] == 9 and m["n_train"] == 36  # 15 per label, 20% held out per label
@@ -54,7 +45,7 @@ def test_short_real_training_beats_chance(fast_run):
 
 
 def test_checkpoint_alone_reproduces_the_recorded_metrics(fast_run, bears_dir):
-    out, _ = fast_run
+    out = fast_run
     model, meta = load_checkpoint(out / "model.pt")
     assert meta["labels"] == ["black", "grizzly", "teddy"] and meta["preprocess"]["crop"] == 128
     valid = [bears_dir / t["file"] for t in strict_json(out / "top_losses.json")["top_losses"]]
@@ -67,8 +58,8 @@ def test_checkpoint_alone_reproduces_the_recorded_metrics(fast_run, bears_dir):
     assert err == pytest.approx(meta["metrics"]["valid_error_rate"], abs=1e-6)
 
 
-def test_interpret_then_clean_then_retrain(fast_run, bears_dir, tmp_path):
-    out, cache = fast_run
+def test_interpret_then_clean_then_retrain(fast_run, bears_cache, bears_dir, tmp_path):
+    out, cache = fast_run, bears_cache
     assert main(["interpret", "--checkpoint", str(out / "model.pt"), "--on", "all", "--out", str(tmp_path / "all"),
                  "--no-thumbnails", "--no-progress"]) == 0
     # --on valid recomputes the run's split from the checkpoint alone and gets the run's numbers
@@ -137,8 +128,8 @@ def test_clean_rejects_bad_decisions(tmp_path, bears_dir):
         clean(CleanConfig(top_losses=str(tmp_path / "tl.json"), decisions=str(tmp_path / "d.csv")))
 
 
-def test_lr_find_cli_writes_curve_and_suggestion(fast_run, bears_dir, tmp_path):
-    _, cache = fast_run
+def test_lr_find_cli_writes_curve_and_suggestion(bears_cache, bears_dir, tmp_path):
+    cache = bears_cache
     assert main(["lr-find", "--fast", "--per_label", "15", "--data", str(bears_dir), "--out", str(tmp_path),
                  "--cache", str(cache), "--num_it", "100", "--no-progress"]) == 0
     res = strict_json(tmp_path / "lr_find.json")
@@ -179,13 +170,11 @@ def test_reports_command_publishes_json_and_figures_without_photos(bears_dir, tm
         files = {p.name for p in (dest / name).iterdir()}
         assert {"report.json", "schedule.png", "losses.png", "confusion.png", "top_losses.json"} <= files
         assert "top_losses.png" not in files and "model.pt" not in files  # no photos, no weights in docs/
-        from training.bears.config import ROOT
-
         assert str(ROOT) not in (dest / name / "report.json").read_text()  # no machine-specific paths
 
 
-def test_head_without_precomputing_and_with_oversampling(bears_dir, tmp_path, fast_run):
-    _, cache = fast_run
+def test_head_without_precomputing_and_with_oversampling(bears_dir, tmp_path, bears_cache):
+    cache = bears_cache
     out = tmp_path / "run"
     assert main(["train", "--fast", "--no-precompute", "--oversample", "--epochs", "0",
                  "--data", str(bears_dir), "--out", str(out), "--cache", str(cache), "--no-progress"]) == 0
@@ -200,8 +189,8 @@ def test_head_without_precomputing_and_with_oversampling(bears_dir, tmp_path, fa
     assert torch.equal(model.body.net._blocks[5]._depthwise_conv.weight, ref.body.net._blocks[5]._depthwise_conv.weight)
 
 
-def test_lr_find_on_the_unfrozen_network(fast_run, bears_dir, tmp_path):
-    _, cache = fast_run
+def test_lr_find_on_the_unfrozen_network(bears_cache, bears_dir, tmp_path):
+    cache = bears_cache
     assert main(["lr-find", "--fast", "--stage", "unfrozen", "--per_label", "15", "--data", str(bears_dir),
                  "--out", str(tmp_path), "--cache", str(cache), "--num_it", "16", "--no-progress"]) == 0
     res = strict_json(tmp_path / "lr_find_unfrozen.json")

@@ -6,6 +6,9 @@
 - every kind of bad input gets a clear message and the widget keeps working
 - drop and paste work like the file picker; the camera button only shows with a camera
 - a tampered model file is refused before it runs
+- threads: a page loaded under the site's service worker is cross-origin isolated (the
+  worker adds COOP/COEP) and the model runs on several threads; the first visit (not yet
+  controlled) and browsers that refuse service workers get one thread, with the same answers
 """
 
 from __future__ import annotations
@@ -224,6 +227,7 @@ def test_bad_inputs_get_clear_messages_and_the_widget_keeps_working(watched, sit
         if kind == "refuse":
             assert shown["phase"] == "error" and not shown["resultShown"], f"{name} was not refused: {shown}"
             assert re.search(pattern, shown["error"]), f"{name}: message {shown['error']!r} lacks {pattern!r}"
+            assert page.text_content(".clf-status") == "That file cannot be classified.", name  # not "The classifier failed."
             # Still usable: the next photo classifies normally.
             assert_matches_python(give(page, good), want_good, labels, f"{good.name} after {name}")
         else:
@@ -366,6 +370,62 @@ def test_threads_when_the_page_is_cross_origin_isolated(browser, isolated_site, 
         context.close()
 
 
+def controlled_production_page(page, site) -> None:
+    """Home page first (the service worker installs), then the production page, now controlled."""
+    page.goto(site.url)
+    page.wait_for_function("['ready', 'partial', 'failed', 'unavailable'].includes(document.documentElement.dataset.offline)",
+                           timeout=60_000)
+    assert page.evaluate("document.documentElement.dataset.offline") == "ready"
+    page.goto(site.url + "production/")
+    assert page.evaluate("navigator.serviceWorker.controller !== null")
+    page.wait_for_selector("[data-widget=classifier][data-mounted=yes]")
+
+
+def test_threads_under_the_sites_service_worker(watched, site, bears_dir):
+    """GitHub Pages sends no COOP/COEP; the site's service worker adds them to the pages and
+    worker scripts it serves, so from the second page load on the page is isolated."""
+    labels = manifest()["labels"]
+    photo = real_photos(bears_dir, per_label=1)[0]
+    want = python_probs([photo])[0]
+    page = watched.page
+    page.goto(site.url + "production/")  # first visit: not controlled, not isolated
+    page.wait_for_selector("[data-widget=classifier][data-mounted=yes]")
+    assert page.evaluate("self.crossOriginIsolated") is False
+    assert_matches_python(give(page, photo), want, labels, f"{photo.name}, first visit")
+    assert page.get_attribute(".clf", "data-threads") == "1"
+    cores = min(4, page.evaluate("navigator.hardwareConcurrency"))
+    if cores > 1:
+        assert f"After a reload (once the site's offline copy is set up) it can use {cores} threads" in page.text_content(".clf-model")
+    controlled_production_page(page, site)
+    assert page.evaluate("self.crossOriginIsolated") is True
+    threads = min(4, page.evaluate("navigator.hardwareConcurrency"))
+    assert_matches_python(give(page, photo), want, labels, f"{photo.name}, isolated by the service worker")
+    assert page.get_attribute(".clf", "data-threads") == str(threads)
+    assert f"WebAssembly, {threads} thread{'s' if threads > 1 else ''}" in page.text_content(".clf-timing")
+    assert "After a reload" not in page.text_content(".clf-model")
+    # The rest of the isolated site still works: search runs in Material's worker.
+    page.locator(".md-search__input").click()
+    page.locator(".md-search__input").press_sequentially("gradient", delay=30)
+    page.wait_for_selector(".md-search-result__item", timeout=15_000)
+
+
+def test_one_thread_where_service_workers_are_refused(browser, site, bears_dir):
+    labels = manifest()["labels"]
+    photo = real_photos(bears_dir, per_label=1)[0]
+    want = python_probs([photo])[0]
+    context = browser.new_context(service_workers="block")
+    try:
+        page = context.new_page()
+        page.goto(site.url)
+        page.goto(site.url + "production/")
+        page.wait_for_selector("[data-widget=classifier][data-mounted=yes]")
+        assert page.evaluate("self.crossOriginIsolated") is False
+        assert_matches_python(give(page, photo), want, labels, f"{photo.name} without a service worker")
+        assert page.get_attribute(".clf", "data-threads") == "1"
+    finally:
+        context.close()
+
+
 def test_uncertain_warning_when_no_label_clearly_wins(watched, site, bears_dir, tmp_path):
     """Random noise is no bear: no label gets 2/3 of the probability, and the page says so.
     A real photo gets a plain verdict."""
@@ -383,3 +443,18 @@ def test_uncertain_warning_when_no_label_clearly_wins(watched, site, bears_dir, 
     assert page.text_content(".clf-verdict").startswith("Uncertain: no label clearly wins")
     shown = give(page, real_photos(bears_dir, per_label=1)[0])
     assert shown["uncertain"] is False and not page.text_content(".clf-verdict").startswith("Uncertain")
+
+
+def test_choosing_a_photo_starts_the_model_meanwhile(watched, site, bears_dir):
+    """Picking a photo in the dialog takes the reader a moment: the model is set up meanwhile."""
+    labels = manifest()["labels"]
+    photo = real_photos(bears_dir, per_label=1)[0]
+    page = open_widget(watched, site)
+    with page.expect_file_chooser() as chooser:
+        page.click(".clf-drop button:has-text('Choose photos')")
+    page.wait_for_function("document.querySelector('.clf-status').dataset.state === 'ready'", timeout=RESULT_TIMEOUT)
+    assert page.text_content(".clf-status") == "Model ready: give it a photo."
+    assert page.get_attribute(".clf", "data-runs") == "0"
+    chooser.value.set_files(str(photo))
+    page.wait_for_function("document.querySelector('.clf').dataset.runs === '1'", timeout=RESULT_TIMEOUT)
+    assert_matches_python(state(page), python_probs([photo])[0], labels, photo.name)

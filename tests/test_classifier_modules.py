@@ -6,12 +6,17 @@
 - flattenOnWhite equals Pillow's paste-with-alpha onto white
 - sniff.js reads format, size, bit depth, colour model, frames, orientation and
   truncation from files PIL writes
-- integrity.js hashes like hashlib; decision.js ranks and flags uncertainty
+- integrity.js hashes like hashlib; decision.js ranks and flags uncertainty, with the
+  threshold from the manifest
+- decode.js refuses by file size and by the memory a decode would take on this device
+- state.js: every file given gets an answer, in order; a model that cannot load stops a batch
+- onnx/manifest.js: variant choice, session options, threads
 """
 
 from __future__ import annotations
 
 import hashlib
+import struct
 from pathlib import Path
 
 import numpy as np
@@ -22,11 +27,16 @@ from torchvision import transforms as T
 from tests.support import ROOT, run_node_modules
 
 WIDGET = ROOT / "site_widgets" / "classifier"
+ONNX = ROOT / "site_widgets" / "onnx"
 
 
 def node(script: str, payload=None) -> object:
     """Run an ES-module snippet with this widget's DOM-free modules imported (tests/support.py)."""
-    return run_node_modules(WIDGET, ("preprocess", "sniff", "decision", "integrity", "runtime"), script, payload, timeout=120)
+    return run_node_modules(WIDGET, ("preprocess", "sniff", "decision", "decode", "state"), script, payload, timeout=120)
+
+
+def node_onnx(script: str, payload=None) -> object:
+    return run_node_modules(ONNX, ("manifest", "integrity"), script, payload, timeout=60)
 
 
 def pil_resize_crop(im: Image.Image, resize=224, crop=224) -> np.ndarray:
@@ -151,32 +161,132 @@ def test_sniff_reads_what_pil_wrote(tmp_path):
             assert got[name].get(key) == value, f"{name}: {key} = {got[name].get(key)!r}, expected {value!r}"
 
 
-def test_sha256_and_decision_rule():
-    data = bytes(range(256)) * 1000
-    got = node("""
+def test_sha256():
+    data = bytes(range(256)) * 16
+    got = node_onnx("""
       const hex = await integrity.sha256Hex(Uint8Array.from(input.data));
       let refused = null;
       try { await integrity.verify(Uint8Array.from(input.data), "00".repeat(32)); } catch (e) { refused = e.message; }
-      console.log(JSON.stringify({hex, refused,
-        ranked: decision.rank(["black", "grizzly", "teddy"], [0.2, 0.7, 0.1]).map((r) => r.label),
-        clear: decision.isUncertain([0.1, 0.7, 0.2]), unsure: decision.isUncertain([0.5, 0.3, 0.2]),
-        edge: decision.isUncertain([2 / 3, 1 / 6, 1 / 6]),
-        p50: decision.percentile([5, 1, 4, 2, 3], 50), p90: decision.percentile([...Array(100).keys()], 90)}));""",
-               {"data": list(data[:4096])})
-    assert got["hex"] == hashlib.sha256(data[:4096]).hexdigest()
+      console.log(JSON.stringify({hex, refused}));""", {"data": list(data)})
+    assert got["hex"] == hashlib.sha256(data).hexdigest()
     assert "failed its integrity check" in got["refused"]
+
+
+def test_decision_rule_reads_the_manifest():
+    got = node("""const m = {labels: ["black", "grizzly", "teddy"]};
+      const d = (probs, man = m) => { const r = decision.decide(probs, man); return [r.top.label, r.uncertain, r.verdict]; };
+      console.log(JSON.stringify({
+        ranked: decision.rank(m.labels, [0.2, 0.7, 0.1]).map((r) => r.label),
+        clear: d([0.1, 0.7, 0.2]), unsure: d([0.5, 0.3, 0.2]), edge: d([2 / 3, 1 / 6, 1 / 6]),
+        stricter: d([0.1, 0.7, 0.2], {...m, decision: {clear_win: 0.75}})}));""", {})
     assert got["ranked"] == ["grizzly", "black", "teddy"]
-    assert (got["clear"], got["unsure"], got["edge"]) == (False, True, False)
-    assert (got["p50"], got["p90"]) == (3, 89)
+    assert got["clear"] == ["grizzly", False, "grizzly (70.0%)"]
+    assert got["unsure"][:2] == ["black", True] and got["unsure"][2].startswith("Uncertain: no label clearly wins")
+    assert "needs 67%" in got["unsure"][2] and "(black, grizzly, teddy)" in got["unsure"][2]
+    assert got["edge"][1] is False
+    assert got["stricter"][1] is True and "needs 75%" in got["stricter"][2]
 
 
-def test_session_config_and_threads():
+def test_size_and_memory_limits():
+    """Refused by size before reading; refused by pixels when decoding would take more than a
+    quarter of the device's memory (7.6 bytes a pixel), read from a PNG's header alone."""
+    ihdr = lambda w, h: list(b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + b"IHDR" + struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)
+                             + bytes(4) + struct.pack(">I", 0) + b"IEND" + bytes(4))
+    got = node("""
+      const refusal = (f) => { try { f(); return null; } catch (e) { return [e.constructor.name, e.message]; } };
+      const limits = {8: decode.memoryLimits({deviceMemory: 8}), 2: decode.memoryLimits({deviceMemory: 2}),
+                      none: decode.memoryLimits({})};
+      console.log(JSON.stringify({
+        limits,
+        size: refusal(() => decode.checkSize(150e6, "big.jpg")), small: refusal(() => decode.checkSize(100e6, "ok.jpg")),
+        huge8: refusal(() => decode.precheck(Uint8Array.from(input.huge), "huge.png", limits[8])),
+        mid8: refusal(() => decode.precheck(Uint8Array.from(input.mid), "mid.png", limits[8])),
+        mid2: refusal(() => decode.precheck(Uint8Array.from(input.mid), "mid.png", limits[2])),
+        midNone: refusal(() => decode.precheck(Uint8Array.from(input.mid), "mid.png", limits.none))}));""",
+               {"huge": ihdr(19000, 19000), "mid": ihdr(9000, 9000)})
+    lim = got["limits"]
+    assert lim["8"]["maxPixels"] == pytest.approx(8e9 / 4 / 7.6) and lim["2"]["maxPixels"] == pytest.approx(2e9 / 4 / 7.6)
+    assert lim["none"] == {"deviceGB": 2, "reported": False, "maxPixels": pytest.approx(2e9 / 4 / 7.6)}
+    assert got["size"] == ["ImageInputError", "big.jpg is 150 MB; files above 100 MB are refused. Use a smaller copy of the photo."]
+    assert got["small"] is None
+    assert got["huge8"][0] == "ImageInputError" and "about 2.7 GB" in got["huge8"][1] and "above 263 megapixels" in got["huge8"][1]
+    assert got["mid8"] is None  # 81 MP: 0.6 GB, fine with 8 GB
+    assert "the 2 GB this device reports" in got["mid2"][1] and "above 65 megapixels" in got["mid2"][1]
+    assert "this browser does not say how much it has" in got["midNone"][1]
+
+
+STATE_RUN = """
+  const events = [];
+  const fail = (name, message, extra = {}) => Object.assign(new Error(message), {name}, extra);
+  const info = {variant: "int8", threads: 1, manifest: {labels: ["black", "grizzly", "teddy"]}};
+  let loads = 0;
+  const model = {
+    ready: null,
+    load: async () => { loads++; if (input.loadFails) throw fail("Error", "could not load x (HTTP 404)", {download: true}); return info; },
+    classify: async (file) => {
+      await new Promise((r) => setTimeout(r, 1));
+      if (input.loadFails) throw fail("Error", "could not load x (HTTP 404)", {download: true});
+      if (file.name.endsWith(".txt")) throw fail("ImageInputError", `${file.name} is a text file`);
+      return {probs: Float32Array.from([0.1, 0.8, 0.1]), model: info, notes: [], display: null};
+    },
+  };
+  const st = state.createState({model, onChange: (s) => events.push([s.phase, s.runs, s.status.text])});
+  const files = input.names.map((n) => ({name: n}));
+  st.give(files, "drop");
+  if (input.refuse) st.refuse("not a file");
+  await st.give([], "drop");
+  const s = st.state;
+  console.log(JSON.stringify({phase: s.phase, runs: s.runs, status: s.status.text, notice: s.notice, error: s.error, loads,
+    items: s.items.map((it) => [it.name, it.status, it.status === "done" ? it.result.decision.top.label : it.error])}));
+"""
+
+
+def test_state_answers_every_file_in_order():
+    got = node(STATE_RUN, {"names": ["a.jpg", "b.txt", "c.jpg"]})
+    assert got["items"] == [["a.jpg", "done", "grizzly"], ["b.txt", "error", "b.txt is a text file"], ["c.jpg", "done", "grizzly"]]
+    assert (got["phase"], got["runs"]) == ("done", 3)
+    assert got["status"].startswith("Done: 2 of 3 photos classified, 1 could not be.")
+    one = node(STATE_RUN, {"names": ["a.jpg"]})
+    assert (one["phase"], one["runs"], one["status"]) == ("done", 1, "Done. Give it another photo whenever you like.")
+
+
+def test_state_caps_a_batch_and_clears_on_refusal():
+    many = node(STATE_RUN, {"names": [f"{i}.jpg" for i in range(60)]})
+    assert len(many["items"]) == 50 and many["runs"] == 50
+    assert many["notice"] == "60 files were given: the first 50 are classified. Give the others in another batch."
+    refused = node(STATE_RUN, {"names": ["a.jpg"], "refuse": True})
+    assert (refused["items"], refused["phase"], refused["runs"], refused["error"]) == ([], "error", 2, "not a file")
+    assert refused["status"] == "Nothing to classify."
+
+
+def test_state_stops_a_batch_when_the_model_cannot_load():
+    got = node(STATE_RUN, {"names": ["a.jpg", "b.jpg", "c.jpg"], "loadFails": True})
+    assert [it[1] for it in got["items"]] == ["error"] * 3 and got["runs"] == 3 and got["phase"] == "error"
+    assert "if you are offline, reconnect" in got["items"][0][2]
+    assert got["items"][1][2].startswith("Not classified: the model could not be loaded")
+
+
+def test_manifest_variants_session_options_and_threads():
     """The manifest's flat session config becomes onnxruntime-web's nested `extra`; one
     thread unless the page is cross-origin isolated."""
-    got = node("""console.log(JSON.stringify({
-        extra: runtime.nested({"session.disable_quant_qdq": "1", "session.x.y": 2}),
-        plain: runtime.threadsFor({crossOriginIsolated: false, navigator: {hardwareConcurrency: 8}}),
-        isolated: runtime.threadsFor({crossOriginIsolated: true, navigator: {hardwareConcurrency: 8}}),
-        small: runtime.threadsFor({crossOriginIsolated: true, navigator: {hardwareConcurrency: 2}})}));""", {})
+    got = node_onnx("""
+      const m = {default: "int8", variants: {int8: {model: "a.int8.onnx", sha256: "ab", session_config: {"session.disable_quant_qdq": "1"}},
+                                             fp32: {model: "a.onnx", sha256: "cd"}}};
+      const refusal = (f) => { try { f(); return null; } catch (e) { return e.message; } };
+      globalThis.SharedArrayBuffer ??= ArrayBuffer;
+      console.log(JSON.stringify({
+        picked: manifest.pickVariant(m).name, fp32: manifest.pickVariant(m, "fp32").entry.model,
+        missing: refusal(() => manifest.pickVariant(m, "fp16")),
+        options: manifest.sessionOptions(m.variants.int8),
+        overridden: manifest.sessionOptions(m.variants.int8, {graphOptimizationLevel: "basic", config: {"session.disable_quant_qdq": "0"}}),
+        extra: manifest.nested({"session.disable_quant_qdq": "1", "session.x.y": 2}),
+        plain: manifest.threadsFor({crossOriginIsolated: false, navigator: {hardwareConcurrency: 8}}),
+        isolated: manifest.threadsFor({crossOriginIsolated: true, navigator: {hardwareConcurrency: 8}}),
+        small: manifest.threadsFor({crossOriginIsolated: true, navigator: {hardwareConcurrency: 2}})}));""", {})
+    assert (got["picked"], got["fp32"]) == ("int8", "a.onnx")
+    assert 'no usable "fp16" model (variants: int8, fp32)' in got["missing"]
+    assert got["options"] == {"executionProviders": ["wasm"], "graphOptimizationLevel": "all",
+                              "extra": {"session": {"disable_quant_qdq": "1"}}}
+    assert got["overridden"]["graphOptimizationLevel"] == "basic" and got["overridden"]["extra"] == {"session": {"disable_quant_qdq": "0"}}
     assert got["extra"] == {"session": {"disable_quant_qdq": "1", "x": {"y": "2"}}}
     assert (got["plain"], got["isolated"], got["small"]) == (1, 4, 2)

@@ -4,7 +4,7 @@
   training's load_items; matching opened paths (data folder, parent, label folder, plain
   selections) to the list's file names
 - in headless Chromium on the built site, with real photos copied into tmp_path and a
-  top-losses list made by the training code (training.bears.interpret.top_losses) from the
+  top-losses list made by the training code (training.bears.interpretation.top_losses) from the
   committed model's real predictions: open list + folder, mark by click and by keyboard,
   reload (marks and list come back, the page asks for the folder), export; cleaned.csv is
   read by training.bears.data.load_items and equals what `clean --decisions` writes from
@@ -174,9 +174,8 @@ def make_top_losses(data: Path, out: Path) -> dict:
 
     from export.parity import run_onnx, session
     from export.pixels import load_pixels
-    from training.bears.data import items_from_folder
-    from training.bears.interpret import top_losses
-    from training.bears.train import relative
+    from training.bears.data import data_root, items_from_folder, relative
+    from training.bears.interpretation import top_losses
 
     m = json.loads((MODELS / "bears.json").read_text())
     v = m["variants"][m["default"]]
@@ -184,7 +183,7 @@ def make_top_losses(data: Path, out: Path) -> dict:
     probs = run_onnx(session(MODELS / v["model"], config=v.get("session_config")), load_pixels(items.files, m["preprocess"]))
     logp = torch.log(torch.as_tensor(probs, dtype=torch.float64).clamp_min(1e-30)).float()
     targets = [m["labels"].index(lab) for lab in items.labels]
-    rows = top_losses(logp, targets, [relative(f, str(data)) for f in items.files], m["labels"])
+    rows = top_losses(logp, targets, [relative(f, data_root(data)) for f in items.files], m["labels"])
     res = {"on": "all", "data": str(data), "csv_root": None, "classes": m["labels"], "top_losses": rows}
     out.write_text(json.dumps(res, indent=1))
     return res

@@ -9,7 +9,7 @@ project's Python and PyTorch as the source of truth.
   losses and weights (same init, same batches, dropout 0); the default config on 558 x F
   activations takes well under 2 s; dropout is seeded; Cancel stops it
 - lrfind.js equals lr_finder.lr_find and suggest on the same batches
-- interpret.js equals interpret.interpretation; oof.js judges each photo by a head that
+- interpret.js equals interpretation.interpretation; oof.js judges each photo by a head that
   never saw it, and planted mislabels rank first
 - cam.js equals a torch CAM on a real photo's feature map
 - intake.js accounts for every file (bad input included); store.js survives a full quota;
@@ -57,12 +57,12 @@ def node(script: str, payload=None, timeout: float = 60) -> object:
 def project() -> SimpleNamespace:
     """The project's Python that these tests compare against, imported in this one place:
     training/ is being refactored, so a moved module is fixed here only."""
-    from training.bears import data, images, interpret, lr_finder, model, train
+    from training.bears import data, features, images, interpretation, loop, lr_finder, model
 
     return SimpleNamespace(
         Items=data.Items, items_from_folder=data.items_from_folder, load_items=data.load_items, split=data.split,
-        fit_one_cycle=train.fit_one_cycle, body_features=train.body_features, arch=train.TrainConfig().arch,
-        lr_find=lr_finder.lr_find, suggest=lr_finder.suggest, interpretation=interpret.interpretation,
+        fit_one_cycle=loop.fit_one_cycle, body_features=features.body_features, arch=data.DataConfig().arch,
+        lr_find=lr_finder.lr_find, suggest=lr_finder.suggest, interpretation=interpretation.interpretation,
         build_model=model.build_model, default_preprocess=model.default_preprocess,
         eval_transform=images.eval_transform, open_image=images.open_image)
 
@@ -400,7 +400,7 @@ def assert_close_tree(got, want, rel=1e-6, path="$"):
 @pytest.mark.parametrize("k", [0, 5])
 def test_interpretation_equals_python(acts, k):
     """A barely trained head's real predictions (mistakes in several cells), with repeated
-    rows so that equal losses test the stable order: every field of interpret.interpretation."""
+    rows so that equal losses test the stable order: every field of interpretation.interpretation."""
     P = project()
     head = torch_head(acts, seed=11)
     rows = list(range(len(acts.ys))) + [0, 1, 25, 25]

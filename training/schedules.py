@@ -19,20 +19,23 @@ from __future__ import annotations
 import argparse
 import json
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from training.bears.schedule import cos_anneal, one_cycle
+from training.options import add_options, from_args, opt
 
 
 @dataclass
 class Config:
-    steps: int = 140  # enough for three restart cycles of 20, 40 and 80 steps
-    max_lr: float = 3e-3  # the lesson's default learning rate
-    pct_start: float = 0.25  # the bear classifier's warm-up share
-    t_0: int = 20  # length of the first cosine cycle, in steps
-    t_mult: int = 2  # each cycle is this many times longer than the last
-    eta_min: float = 0.0  # the lowest lr of a cosine cycle
+    """The schedules drawn."""
+
+    steps: int = opt(140, "steps drawn: enough for three restart cycles of 20, 40 and 80 steps")
+    max_lr: float = opt(3e-3, "the highest lr of every schedule: the lesson's default learning rate")
+    pct_start: float = opt(0.25, "one-cycle's share of steps spent warming up: the bear classifier's")
+    t_0: int = opt(20, "length of the first cosine cycle, in steps")
+    t_mult: int = opt(2, "each cosine cycle is this many times longer than the last")
+    eta_min: float = opt(0.0, "the lowest lr of a cosine cycle")
 
 
 # --8<-- [start:cosine_restarts]
@@ -78,15 +81,22 @@ def save_figure(s: dict, path: str | Path) -> None:
     plt.close(fig)
 
 
+@dataclass
+class Command:
+    """The schedules (Config), and where they go."""
+
+    schedule: Config = field(default_factory=Config)
+    site: str | None = opt(None, "write schedules.json and schedules.png into this folder (default: print the JSON)",
+                           metavar="DIR")
+
+
 def main(argv: list[str] | None = None) -> dict:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    d = Config()
-    for name, value in asdict(d).items():
-        p.add_argument(f"--{name}", type=type(value), default=value, help="(default %(default)s)")
-    p.add_argument("--site", metavar="DIR", help="write schedules.json and schedules.png into DIR")
-    args = vars(p.parse_args(argv))
-    site = args.pop("site")
-    s = schedules(Config(**args))
+    p = argparse.ArgumentParser(prog="python -m training.schedules", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_options(p, Command)
+    cmd = from_args(Command, p.parse_args(argv))
+    site = cmd.site
+    s = schedules(cmd.schedule)
     if site:
         Path(site).mkdir(parents=True, exist_ok=True)
         Path(site, "schedules.json").write_text(json.dumps(s))

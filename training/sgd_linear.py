@@ -27,19 +27,25 @@ from pathlib import Path
 
 import torch
 
+from training.options import add_options, from_args, opt
 from training.sgd_core import batches
+
+OUTPUTS = ("json", "gif", "site")  # where results go: not part of the experiment's config
 
 
 @dataclass
 class Config:
-    n: int = 100  # the lesson's 100 points: enough to see the line, small enough to draw
-    lr: float = 0.1  # the lesson's value: reaches the best line within 100 steps
-    steps: int = 100  # with lr 0.1 the loss has flattened out well before this
-    batch_size: int = 0  # 0 = all points every step (gradient descent); k = mini-batch SGD
-    momentum: float = 0.0  # 0 = the lesson's plain step; 0.9 (a common value) keeps 90% of the last step
-    seed: int = 42  # the same seed gives the same points and the same mini-batches
-    json: str | None = None  # write the trajectory here ("-" for stdout)
-    gif: str | None = None  # write the animation here (a fallback that needs no JavaScript)
+    """The experiment, and where its results go."""
+
+    n: int = opt(100, "number of points: the lesson's 100, enough to see the line, few enough to draw")
+    lr: float = opt(0.1, "learning rate, the size of each step: the lesson's value reaches the best line within 100 steps")
+    steps: int = opt(100, "number of updates: with lr 0.1 the loss has flattened out well before this")
+    batch_size: int = opt(0, "points per step: 0 = all of them (gradient descent); k = mini-batch SGD")
+    momentum: float = opt(0.0, "keep this share of the previous step: 0 = the lesson's plain step; 0.9 is common")
+    seed: int = opt(42, "random seed: the same seed gives the same points and the same mini-batches")
+    json: str | None = opt(None, "write the trajectory as JSON to this path ('-' for stdout)")
+    gif: str | None = opt(None, "write the animation as a GIF to this path (a fallback that needs no JavaScript)")
+    site: str | None = opt(None, "write every recorded run and figure the site uses into this folder", metavar="DIR")
 
 
 # --8<-- [start:make_data]
@@ -108,7 +114,7 @@ def fit(x: torch.Tensor, y: torch.Tensor, cfg: Config) -> dict:
         losses.append(loss)
     best = torch.linalg.lstsq(x, y[:, None]).solution[:, 0]
     return {
-        "config": {k: v for k, v in asdict(cfg).items() if k not in ("json", "gif")},
+        "config": {k: v for k, v in asdict(cfg).items() if k not in OUTPUTS},
         "a": trajectory,
         "loss": losses,
         "diverged": diverged,
@@ -253,32 +259,21 @@ def write_site_assets(folder: str | Path) -> None:
     (folder / "curvature.json").write_text(json.dumps(curvature(x), indent=1))
 
 
-def parse_args(argv: list[str] | None = None) -> tuple[Config, str | None]:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    d = Config()
-    p.add_argument("--n", type=int, default=d.n, help="number of points (default %(default)s)")
-    p.add_argument("--lr", type=float, default=d.lr, help="learning rate: the size of each step (default %(default)s)")
-    p.add_argument("--steps", type=int, default=d.steps, help="number of updates (default %(default)s)")
-    p.add_argument("--batch_size", type=int, default=d.batch_size,
-                   help="points per step; 0 = all of them (default %(default)s)")
-    p.add_argument("--momentum", type=float, default=d.momentum,
-                   help="keep this share of the previous step; 0 = plain SGD (default %(default)s)")
-    p.add_argument("--seed", type=int, default=d.seed, help="random seed for data and batches (default %(default)s)")
-    p.add_argument("--json", help="write the trajectory as JSON to this path ('-' for stdout)")
-    p.add_argument("--gif", help="write the animation as a GIF to this path")
-    p.add_argument("--site", metavar="DIR", help="write every recorded run and figure the site uses into DIR")
-    args = p.parse_args(argv)
-    if args.steps < 0 or args.n < 2 or args.batch_size < 0 or not 0 <= args.momentum < 1:
+def parse_args(argv: list[str] | None = None) -> Config:
+    p = argparse.ArgumentParser(prog="python -m training.sgd_linear", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_options(p, Config)
+    cfg = from_args(Config, p.parse_args(argv))
+    if cfg.steps < 0 or cfg.n < 2 or cfg.batch_size < 0 or not 0 <= cfg.momentum < 1:
         p.error("--steps must be >= 0, --n >= 2, --batch_size >= 0 and 0 <= --momentum < 1")
-    site = args.__dict__.pop("site")
-    return Config(**vars(args)), site
+    return cfg
 
 
 def main(argv: list[str] | None = None) -> dict | None:
-    cfg, site = parse_args(argv)
-    if site:
-        write_site_assets(site)
-        print(f"wrote the site's SGD runs and figures to {site}", file=sys.stderr)
+    cfg = parse_args(argv)
+    if cfg.site:
+        write_site_assets(cfg.site)
+        print(f"wrote the site's SGD runs and figures to {cfg.site}", file=sys.stderr)
         return None
     run = fit(*make_data(cfg.n, cfg.seed), cfg)
     a0, a1 = run["a"][-1]

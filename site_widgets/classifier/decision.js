@@ -1,5 +1,6 @@
-// Reading the model's output, with no DOM: rank the labels and decide whether
-// the prediction is clear enough to state.
+// Reading the model's output, with no DOM: rank the labels and decide whether the
+// prediction is clear enough to state. The one place the rule lives: the view shows what
+// decide() returns, and the rule's parameters come from the model's manifest.
 //
 // The rule for "uncertain": the top label must get at least two thirds of the
 // probability, i.e. it must be at least twice as likely as all the other
@@ -7,10 +8,20 @@
 // not a bear still gets a winner; when it is not a clear winner we say so.
 // (It is a weak signal: a network can be confidently wrong about things it has
 // never seen. The lesson page explains this.)
+//
+// A manifest may set the threshold: {"decision": {"clear_win": 0.75}}. A later model with a
+// "none of these" answer adds its parameters there and its branch here, nowhere else.
 
 // --8<-- [start:rule]
 export const CLEAR_WIN = 2 / 3;
 // --8<-- [end:rule]
+
+/** The rule's parameters from a manifest (defaults where it says nothing). */
+export function ruleFrom(manifest) {
+  const d = (manifest && manifest.decision) || {};
+  const clearWin = Number.isFinite(d.clear_win) ? d.clear_win : CLEAR_WIN;
+  return { clearWin };
+}
 
 /** labels + probabilities -> [{label, p, index}] sorted by p, highest first. */
 export function rank(labels, probs) {
@@ -18,14 +29,27 @@ export function rank(labels, probs) {
   return labels.map((label, index) => ({ label, p: Number(probs[index]), index })).sort((a, b) => b.p - a.p);
 }
 
-/** True when no label clearly wins (top probability below CLEAR_WIN). */
+/** True when no label clearly wins (top probability below the threshold). */
 export function isUncertain(probs, threshold = CLEAR_WIN) {
   return Math.max(...Array.from(probs, Number)) < threshold;
 }
 
-/** Nearest-rank percentile of a list of numbers (q in 0..100). */
-export function percentile(xs, q) {
-  const s = Array.from(xs).sort((a, b) => a - b);
-  const k = Math.max(0, Math.min(s.length - 1, Math.ceil((q / 100) * s.length) - 1));
-  return s[k];
+export const pct = (p) => `${(100 * p).toFixed(1)}%`;
+
+/**
+ * probabilities + manifest -> {ranked, top, uncertain, verdict}: what to say about them.
+ * `verdict` is the sentence the page shows.
+ */
+export function decide(probs, manifest) {
+  const { clearWin } = ruleFrom(manifest);
+  const ranked = rank(manifest.labels, probs);
+  const top = ranked[0];
+  const uncertain = top.p < clearWin;
+  const verdict = uncertain
+    ? `Uncertain: no label clearly wins (the best, ${top.label}, has ${pct(top.p)}; a clear winner needs ` +
+      `${Math.round(100 * clearWin)}%). This is what photos of none of its labels ` +
+      `(${manifest.labels.join(", ")}) tend to give.`
+    : `${top.label} (${pct(top.p)})`;
+  return { ranked, top, uncertain, verdict, clearWin };
 }
+

@@ -7,18 +7,36 @@
 //   colorSpaceConversion "none"    keep the stored values; PIL ignores ICC profiles too
 //   premultiplyAlpha "none"        so transparency can be flattened on white like training does
 //
-// Files are sniffed first (sniff.js): empty, text, SVG, truncated, and
-// absurdly large files are refused before any decoding starts.
+// Files are sniffed first (sniff.js): empty, text, SVG, truncated, and files too large
+// for this device's memory are refused before any decoding starts. No DOM is needed
+// where OffscreenCanvas exists: the classifier decodes in its worker.
 
 import { sniff } from "./sniff.js";
 import { flattenOnWhite } from "./preprocess.js";
 
-export const MAX_FILE_BYTES = 100 * 1024 * 1024;   // 100 MB: larger is not a photo anyone uploads
-export const MAX_PIXELS = 400e6;                    // refuse beyond 400 megapixels
-export const DIRECT_DECODE_PIXELS = 40e6;           // above 40 MP, let the decoder shrink while decoding
-export const DOWNSCALE_SHORT_SIDE = 1024;           // ...to this shorter side (still well above the crop)
+export const MAX_FILE_BYTES = 100e6;                // 100 MB: larger is not a photo anyone uploads
+export const MAX_PIXELS = 400e6;                    // refuse beyond 400 megapixels whatever the device
+export const DIRECT_DECODE_PIXELS = 40e6;           // above 40 MP, ask for a smaller bitmap...
+export const DOWNSCALE_SHORT_SIDE = 1024;           // ...with this shorter side (still well above the crop)
+// Chromium 156 decodes the whole image first whatever size is asked for (PNG, WebP and JPEG
+// alike, measured with the renderer's resident memory): about 7.6 bytes per pixel at the
+// peak (19000 x 19000 PNG: +2.75 GB; 12000 x 12000 JPEG: +1.1 GB). Images are refused
+// before decoding when that would take more than a quarter of the device's memory.
+export const DECODE_BYTES_PER_PIXEL = 7.6;
+export const MEMORY_SHARE = 1 / 4;
+export const UNKNOWN_DEVICE_GB = 2; // browsers without navigator.deviceMemory (Firefox, Safari): assume a small phone
 
-export class ImageInputError extends Error {}
+/** What this device can decode: {deviceGB, reported, maxPixels}. `nav` is navigator (page or worker). */
+export function memoryLimits(nav) {
+  const reported = Number(nav && nav.deviceMemory) > 0;
+  const deviceGB = reported ? Number(nav.deviceMemory) : UNKNOWN_DEVICE_GB;
+  const maxPixels = Math.min(MAX_PIXELS, (deviceGB * 1e9 * MEMORY_SHARE) / DECODE_BYTES_PER_PIXEL);
+  return { deviceGB, reported, maxPixels };
+}
+
+export class ImageInputError extends Error {
+  name = "ImageInputError";
+}
 
 const NAMES = { jpeg: "JPEG", png: "PNG", gif: "GIF", webp: "WebP", bmp: "BMP", heif: "HEIC/HEIF", avif: "AVIF", tiff: "TIFF" };
 const mp = (w, h) => `${((w * h) / 1e6).toFixed(1)} megapixels`;
@@ -27,11 +45,16 @@ function refuse(msg) {
   throw new ImageInputError(msg);
 }
 
-/** Checks from the bytes alone; returns the sniffed info. */
-export function precheck(bytes, fileName = "the file") {
-  if (bytes.length > MAX_FILE_BYTES) {
-    refuse(`${fileName} is ${(bytes.length / 1e6).toFixed(0)} MB; files above ${MAX_FILE_BYTES / 1e6} MB are refused. Use a smaller copy of the photo.`);
+/** Refuse a file by its size alone, before reading it. */
+export function checkSize(size, fileName = "the file") {
+  if (size > MAX_FILE_BYTES) {
+    refuse(`${fileName} is ${(size / 1e6).toFixed(0)} MB; files above ${MAX_FILE_BYTES / 1e6} MB are refused. Use a smaller copy of the photo.`);
   }
+}
+
+/** Checks from the bytes alone; returns the sniffed info. `limits`: memoryLimits(navigator). */
+export function precheck(bytes, fileName = "the file", limits = memoryLimits(null)) {
+  checkSize(bytes.length, fileName);
   const info = sniff(bytes);
   switch (info.format) {
     case "empty":
@@ -46,11 +69,18 @@ export function precheck(bytes, fileName = "the file") {
     refuse(`${fileName} is a truncated ${NAMES[info.format]}: the file ends before the image data does ` +
       `(a download or copy that was cut short). Python refuses such files too; get a complete copy.`);
   }
-  if (info.width && info.height && info.width * info.height > MAX_PIXELS) {
-    refuse(`${fileName} is ${info.width}×${info.height} pixels (${mp(info.width, info.height)}); images above ` +
-      `${MAX_PIXELS / 1e6} megapixels are refused to keep the page from running out of memory. Use a smaller copy.`);
-  }
+  if (info.width && info.height) checkPixels(info, fileName, limits);
   return info;
+}
+
+function checkPixels({ width, height }, fileName, { deviceGB, reported, maxPixels }) {
+  const pixels = width * height;
+  if (pixels <= maxPixels) return;
+  const need = (pixels * DECODE_BYTES_PER_PIXEL) / 1e9;
+  const device = reported ? `the ${deviceGB} GB this device reports` : `${deviceGB} GB (this browser does not say how much it has)`;
+  refuse(`${fileName} is ${width}×${height} pixels (${mp(width, height)}). The browser decodes every pixel before it can ` +
+    `shrink the image, which would take about ${need.toFixed(1)} GB of memory here; the limit is a quarter of ${device}, ` +
+    `so images above ${Math.floor(maxPixels / 1e6)} megapixels are refused to keep the tab from crashing. Use a smaller copy.`);
 }
 
 function canvas2d(width, height) {
@@ -63,10 +93,11 @@ function canvas2d(width, height) {
  * File/Blob -> {rgba, width, height, bitmap, info, notes}. Throws ImageInputError
  * with a message for the reader. `notes` say what was done to the image.
  */
-export async function decodeImage(file) {
+export async function decodeImage(file, limits = memoryLimits(globalThis.navigator)) {
   const name = file.name ? `"${file.name}"` : "The image";
+  checkSize(file.size, name); // before reading it into memory
   const bytes = new Uint8Array(await file.arrayBuffer());
-  const info = precheck(bytes, name);
+  const info = precheck(bytes, name, limits);
   const notes = [];
   const opts = { imageOrientation: "from-image", colorSpaceConversion: "none", premultiplyAlpha: "none" };
   let downscaled = false;
@@ -79,7 +110,7 @@ export async function decodeImage(file) {
   }
   let bitmap;
   try {
-    bitmap = await createImageBitmap(new Blob([bytes], { type: file.type || "" }), opts);
+    bitmap = await createImageBitmap(file, opts); // a File is a Blob: no second copy of the bytes
   } catch (err) {
     if (info.format === "heif") {
       refuse(`${name} is a HEIC/HEIF photo (the iPhone camera's default format), and this browser cannot decode HEIC. ` +
@@ -103,7 +134,7 @@ export async function decodeImage(file) {
 
   if (downscaled) {
     notes.push(`Very large image (${info.width}×${info.height}, ${mp(info.width, info.height)}): the browser shrank it to ` +
-      `${width}×${height} while decoding, to save memory. Results can differ slightly from Python, which reads every pixel.`);
+      `${width}×${height} right after decoding, to save memory. Results can differ slightly from Python, which resizes from every pixel.`);
   }
   if (seeThrough > 0) notes.push(`Transparent image: ${seeThrough === width * height ? "all" : seeThrough.toLocaleString("en")} pixels are (partly) see-through; they were put on a white background, as in training.`);
   if (info.frames > 1) notes.push(`Animated image (${info.frames} frames): only the first frame is classified, as Python reads it.`);

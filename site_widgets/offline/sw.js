@@ -20,6 +20,15 @@
 //     the browser's HTTP cache may hold (served, never kept), else a network error the
 //     widget reports as it does without a worker.
 //
+// Cross-origin isolation: pages and worker scripts it serves get
+//   Cross-Origin-Opener-Policy: same-origin, Cross-Origin-Embedder-Policy: require-corp
+// (GitHub Pages cannot send them), so a page loaded under this worker is cross-origin isolated:
+// SharedArrayBuffer exists and onnxruntime-web runs on several threads. Every file of the
+// site is same-origin, which require-corp allows as is; a cross-origin image or frame without
+// CORP/CORS would be blocked (the site has none). Only documents and worker scripts carry the
+// policy, so only they are rewrapped; a page this worker does not control (the very first
+// visit, or where service workers are refused) is not isolated and uses one thread.
+//
 // No clients.claim(): a page is controlled from its next load, never switched half
 // way, so a page that started loading a runtime from the network finishes it there
 // (and tools that watch a page's requests keep seeing them). A reader who goes
@@ -40,6 +49,7 @@ const precached = new Map(MANIFEST.precache);
 const runtime = new Map(MANIFEST.runtime);
 const pages = new Map(MANIFEST.pages);
 const IMMUTABLE = /\.[0-9a-f]{8}\.min\.(js|css)$/; // Material's bundle.<hash>.min.js and friends
+const ISOLATION = { "Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp" };
 
 /** A request URL -> the manifest's key ("" home, "sgd/" a page, "assets/x.json"), or null if not this site. */
 function sitePath(url) {
@@ -123,11 +133,28 @@ self.addEventListener("fetch", (event) => {
   if (MANIFEST.disabled || req.method !== "GET") return;
   const path = sitePath(req.url);
   if (path === null) return; // not this site: as without a service worker
-  if (precached.has(path) && IMMUTABLE.test(path)) event.respondWith(savedFirst(event, path));
-  else if (req.mode === "navigate" || pages.has(path) || precached.has(path)) event.respondWith(networkFirst(event, path));
-  else if (runtime.has(path)) event.respondWith(runtimeFile(event, path));
+  let answer = null;
+  if (precached.has(path) && IMMUTABLE.test(path)) answer = savedFirst(event, path);
+  else if (req.mode === "navigate" || pages.has(path) || precached.has(path)) answer = networkFirst(event, path);
+  else if (runtime.has(path)) answer = runtimeFile(event, path);
   // anything else is not part of this build: the network, as without a service worker
+  if (answer) event.respondWith(carriesPolicy(req) ? answer.then(isolated) : answer);
 });
+
+/** Documents and worker scripts: what COOP/COEP apply to (a worker under an isolated page needs COEP too). */
+function carriesPolicy(req) {
+  return req.mode === "navigate" || req.destination === "worker" || req.destination === "sharedworker";
+}
+
+/** `res` with the isolation headers; redirects and opaque answers pass as they are. */
+function isolated(res) {
+  if (!res || res.type === "opaqueredirect" || res.type === "opaque" || res.status === 0) return res;
+  const headers = new Headers(res.headers);
+  headers.delete("content-encoding"); // the body is already decoded, as in stored()
+  headers.delete("content-length");
+  for (const [name, value] of Object.entries(ISOLATION)) headers.set(name, value);
+  return new Response(res.body, { status: res.status, statusText: res.statusText, headers });
+}
 
 const saved = (path) => caches.match(urlOf(path), { cacheName: PRECACHE });
 

@@ -1,8 +1,8 @@
 // Content hashes of the reader's photos: the identity of a photo for the duplicate check,
 // the activation cache and the saved session (no DOM; Web Crypto, in browsers and Node 20).
-// The SHA-256 itself is the classifier's integrity check's (classifier/integrity.js).
+// The SHA-256 itself is the model integrity check's (onnx/integrity.js).
 
-import { sha256Hex } from "../classifier/integrity.js";
+import { sha256Hex } from "../onnx/integrity.js";
 
 export { sha256Hex };
 

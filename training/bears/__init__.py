@@ -1,21 +1,29 @@
 """The bear classifier (grizzly / black / teddy): the training side of Lesson 2.
 
-One concept per file:
+One concept per file, in the order they build on each other (none imports a later one):
 
-- images.py      open any photo as RGB; the eval and train transforms
-- model.py       pretrained backbone + new head; layer groups for discriminative lrs
-- checkpoint.py  save/load model + labels + preprocessing in one file (the lesson's export)
-- download.py    fetch URL lists into label folders (parallel, verified, resumable)
-- data.py        label folders or cleaned.csv -> seeded stratified split -> datasets
-- lr_finder.py   exponentially growing lr, smoothed loss, suggestion, weights restored
-- schedule.py    the one-cycle curves (lr and momentum) as plain functions
-- train.py       head on precomputed activations, then the unfrozen net, with OneCycleLR
-- interpret.py   confusion matrix, per-class recall, most confused pairs, top losses
-- clean.py       keep / delete / relabel the top losses -> cleaned.csv
-- report.py      JSON + PNG report folder for every run
-- progressive.py progressive resizing: train small, continue larger from that checkpoint
-- data_size.py   error rate against training photos per label, validation set fixed
+- images.py        open any photo as RGB; the eval and train transforms
+- model.py         pretrained backbone + new head (dropout, BatchNorm freezing); layer groups for discriminative lrs
+- data.py          DataConfig; label folders or cleaned.csv -> verified, seeded stratified split -> datasets
+- checkpoint.py    save/load model + labels + preprocessing + config in one file (the lesson's export)
+- features.py      the frozen body's activations for every photo, cached on disk
+- schedule.py      the one-cycle curves (lr and momentum) as plain functions
+- loop.py          fit_one_cycle (AdamW + OneCycleLR), evaluate, predict, ChannelsLast, FrozenBodyHead
+- interpretation.py  confusion matrix, per-class recall, most confused pairs, top losses (pure functions)
+- report.py        JSON + PNG report folder for every run; publishing into docs/assets/
+
+The commands, which only compose the above (`python -m training.bears COMMAND --help`):
+
+- download.py      fetch URL lists into label folders (parallel, verified, resumable)
+- train.py         head on precomputed activations, then the unfrozen net: TrainConfig, train()
+- lr_finder.py     the range test (exponentially growing lr, smoothed loss, suggestion) and `lr-find`
+- interpret.py     `interpret`: a checkpoint's predictions on its validation split or on all photos
+- clean.py         keep / delete / relabel the top losses -> cleaned.csv
+- progressive.py   progressive resizing: train small, continue larger from that checkpoint
+- data_size.py     error rate against training photos per label, validation set fixed
 - augment_figure.py  the training transform shown on drawn pictures (no photos)
-- experiments.py every published report (`reports`)
-- cli.py         `python -m training.bears download|lr-find|train|interpret|clean|reports|augment-figure`
+- experiments.py   every published report, as a table of experiments (`reports`)
+- cli.py           `python -m training.bears download|lr-find|train|interpret|clean|reports|augment-figure`
+
+Options: training/options.py (every command); paths: training/paths.py.
 """

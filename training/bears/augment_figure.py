@@ -34,9 +34,11 @@ from torchvision import transforms as T
 from torchvision.transforms import functional as TF
 
 from training.bears import report as rep
-from training.bears.config import ROOT, opt
+from training.bears.data import DataConfig
 from training.bears.images import train_transform
-from training.bears.train import TrainConfig, preprocess_for
+from training.bears.model import default_preprocess
+from training.options import opt
+from training.paths import ROOT
 
 PICTURES = {
     "scene": "side-on, like a photo: sky above the ground (up matters, left/right does not)",
@@ -131,13 +133,16 @@ def to_image(x: torch.Tensor, transform: T.Compose):
 # ---------------------------------------------------------------- the command
 @dataclass
 class AugmentConfig:
+    """Where the figure goes, and its random draws."""
+
     out: str = opt(str(ROOT / "docs" / "assets" / "augment"), "folder for augment.png, flips.png, augment.json")
     draws: int = opt(7, "random draws of the training transform per picture")
     seed: int = opt(0, "torch seed for the draws (same seed, same figure)")
 
 
 def augment_figure(cfg: AugmentConfig, transform: T.Compose | None = None) -> dict:
-    pre = preprocess_for(TrainConfig())
+    d = DataConfig()
+    pre = default_preprocess(d.arch, d.size)
     transform = transform or train_transform(pre)
     pictures = {"scene": draw_scene(), "aerial": draw_aerial(seed=cfg.seed)}
     out = Path(cfg.out)

@@ -22,14 +22,17 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from training.bears.config import RUNS, opt
-from training.bears.data import guard_cell, load_items, unguard_cell
+from training.bears.data import data_root, guard_cell, load_items, relative, unguard_cell
+from training.options import opt
+from training.paths import RUNS
 
 ACTIONS = ("keep", "delete", "relabel")
 
 
 @dataclass
 class CleanConfig:
+    """What to review, and what to do with the answers."""
+
     top_losses: str = opt(str(RUNS / "default" / "interpret_all" / "top_losses.json"),
                           "the list to review (written by `interpret --on all`)")
     n: int = opt(30, "review this many of the worst predictions")
@@ -92,7 +95,7 @@ def clean(cfg: CleanConfig, input_fn=None) -> dict:
     tl = json.loads(tl_path.read_text())
     data, root = tl["data"], tl.get("csv_root")
     items = load_items(data, root)
-    base = Path(data) if Path(data).is_dir() else Path(root or Path(data).parent)
+    base = data_root(data, root)
     classes = sorted(set(tl["classes"]) | set(items.classes))
     review = tl["top_losses"][: cfg.n]
 
@@ -118,7 +121,7 @@ def clean(cfg: CleanConfig, input_fn=None) -> dict:
     out.parent.mkdir(parents=True, exist_ok=True)
     rows, deleted, relabelled, removed, errors = [], [], [], [], []
     for f, lab in zip(items.files, items.labels):
-        key = _rel(f, base)
+        key = relative(f, base)
         action, new = decisions.get(key, ("keep", None))
         if action == "delete":
             deleted.append(key)
@@ -146,9 +149,3 @@ def clean(cfg: CleanConfig, input_fn=None) -> dict:
           + (f"; {len(errors)} could not be removed: {errors[:3]}" if errors else ""))
     return log
 
-
-def _rel(f: Path, base: Path) -> str:
-    try:
-        return str(Path(f).resolve().relative_to(base.resolve()))
-    except ValueError:
-        return str(f)

@@ -19,12 +19,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from training.bears.config import add_options, from_args
+from training.bears import augment_figure, clean, download, experiments, interpret, lr_finder, train
+from training.options import add_options, from_args
 
 
 def _commands():
-    from training.bears import augment_figure, clean, download, experiments, interpret, lr_finder, train
-
     return {
         "download": (download.DownloadConfig, download.download, download.__doc__),
         "lr-find": (lr_finder.LRFindConfig, lr_finder.run_lr_find, lr_finder.__doc__),
@@ -43,20 +42,8 @@ def parser() -> argparse.ArgumentParser:
     for name, (cls, _, doc) in _commands().items():
         sp = sub.add_parser(name, help=(doc or "").strip().splitlines()[0], description=doc,
                             formatter_class=argparse.RawDescriptionHelpFormatter)
-        if name == "download":  # the URL lists are positional
-            sp.add_argument("urls", nargs="+", metavar="LIST",
-                            help="URL list file (.txt/.csv), folder of them, or LABEL=FILE")
-            add_options(sp, _without(cls, "urls"))
-        else:
-            add_options(sp, cls)
+        add_options(sp, cls)
     return p
-
-
-def _without(cls, name):
-    import dataclasses
-
-    fields = [(f.name, f.type, f) for f in dataclasses.fields(cls) if f.name != name]
-    return dataclasses.make_dataclass(cls.__name__ + "Options", fields)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,7 +14,6 @@ are single runs with a report.json and history).
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import math
@@ -23,8 +22,11 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 
+from training import options
 from training.bears import report as rep
-from training.bears.train import TrainConfig, prepare_items, relative, train
+from training.bears.data import data_root, prepare, relative
+from training.bears.loop import log
+from training.bears.train import TrainConfig, train
 
 SIZES = [5, 10, 20, 40, 80, 0]  # photos per label in training; 0 = all
 DRAWS = 3
@@ -42,8 +44,8 @@ def head_epochs_for(n_train: int, n_full: int, bs: int, epochs_full: int) -> int
 
 def run_data_size(base: TrainConfig, sizes: list[int] = SIZES, draws: int = DRAWS) -> dict:
     out = Path(base.out)
-    base = dataclasses.replace(base, epochs=0, thumbnails=False)
-    items, tr_idx, va_idx = prepare_items(base)
+    base = options.replace(base, epochs=0, thumbnails=False)
+    items, tr_idx, va_idx = prepare(base.data, log)
     n_full = len(tr_idx)
     train_counts = items.subset(tr_idx).counts()
     sizes = [n for n in sizes if n < max(train_counts.values())]  # a limit no label reaches is just "all"
@@ -53,11 +55,11 @@ def run_data_size(base: TrainConfig, sizes: list[int] = SIZES, draws: int = DRAW
         epochs = head_epochs_for(n_train, n_full, base.bs, base.head_epochs)
         runs = []
         for d in range(draws if n else 1):
-            cfg = dataclasses.replace(base, out=str(out / f"n{n or 'all'}_draw{d}"), train_per_label=n,
-                                      sample_seed=base.seed + d, head_epochs=epochs)
+            cfg = options.replace(base, out=str(out / f"n{n or 'all'}_draw{d}"), train_per_label=n,
+                                  sample_seed=base.data.seed + d, head_epochs=epochs)
             r = train(cfg)
             valid = [t["file"] for t in json.loads((Path(cfg.out) / "top_losses.json").read_text())["top_losses"]]
-            runs.append({"sample_seed": cfg.sample_seed, "n_train": r["metrics"]["n_train"],
+            runs.append({"sample_seed": cfg.data.sample_seed, "n_train": r["metrics"]["n_train"],
                          "train_counts": r["data"]["train_counts"], "error_rate": r["metrics"]["valid_error_rate"],
                          "valid_loss": r["metrics"]["valid_loss"], "n_wrong": r["metrics"]["n_wrong"],
                          "recall": {k: v["recall"] for k, v in r["interpretation"]["per_class"].items()},
@@ -68,7 +70,8 @@ def run_data_size(base: TrainConfig, sizes: list[int] = SIZES, draws: int = DRAW
                      "valid_loss": statistics.mean(r["valid_loss"] for r in runs),
                      "error_rate_min": min(r["error_rate"] for r in runs),
                      "error_rate_max": max(r["error_rate"] for r in runs), "draws": runs})
-    valid_files = [relative(items.files[i], base.data) for i in va_idx]  # named as top_losses.json names them
+    root = data_root(base.data.data, base.data.csv_root)
+    valid_files = [relative(items.files[i], root) for i in va_idx]  # named as top_losses.json names them
     res = {"kind": "data_size",
            "what": f"Error rate against training photos per label ({', '.join(str(n or 'all') for n in sizes)}), "
                    f"validation set fixed ({len(va_idx)} photos); the head alone on cached activations, "
@@ -76,7 +79,7 @@ def run_data_size(base: TrainConfig, sizes: list[int] = SIZES, draws: int = DRAW
                    f"epochs' worth of steps of the full set for every size; {draws} random draws per size below all.",
            "valid": {"n": len(va_idx), "counts": items.subset(va_idx).counts(),
                      "files_sha1": files_sha1(valid_files)},
-           "train_counts_full": train_counts, "config": dataclasses.asdict(base), "sizes": rows}
+           "train_counts_full": train_counts, "config": options.flat(base), "sizes": rows}
     rep.write_json(out / "data_size.json", res)
     plot_data_size(res, out / "data_size.png")
     return res

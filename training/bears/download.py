@@ -32,14 +32,15 @@ import urllib.error
 import urllib.request
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image
 from tqdm import tqdm
 
-from training.bears.config import RUNS, opt
 from training.bears.images import ImageError, open_image
+from training.options import opt
+from training.paths import RUNS
 
 EXT = {"JPEG": ".jpg", "MPO": ".jpg", "PNG": ".png", "GIF": ".gif", "WEBP": ".webp", "BMP": ".bmp", "TIFF": ".tif"}
 RETRY_STATUS = {408, 425, 429, 500, 502, 503, 504}
@@ -49,8 +50,10 @@ LIST_EXTS = (".txt", ".csv")
 
 @dataclass
 class DownloadConfig:
-    urls: list[str] = field(default_factory=list, metadata={
-        "help": "URL list files (.txt/.csv), folders of them, or LABEL=FILE to name the label"})
+    """What to fetch, where to, and how patiently."""
+
+    urls: list[str] = opt([], "URL list file (.txt/.csv), folder of them, or LABEL=FILE to name the label",
+                          positional=True, metavar="LIST")
     out: str = opt(str(RUNS / "download"), "destination: one folder per label is made inside")
     per_label: int = opt(200, "stop a label once it has this many good images (0 = no cap)")
     workers: int = opt(8, "parallel downloads (network-bound, so more than the cores)")

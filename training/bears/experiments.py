@@ -5,6 +5,11 @@
     python -m training.bears reports --reuse_default           # keep runs/default as it is
     python -m training.bears reports --publish_only            # redraw + copy the existing runs, train nothing
 
+Every report is one entry of EXPERIMENTS below: its kind (how it runs), the options it
+changes from the defaults, and what it shows, a sentence formatted from the resolved
+config (so it cannot drift from the numbers). To add one: add an entry, run
+`python -m training.bears reports --only NAME`, and point a page at it (README.md).
+
 Runs (each a real training run with its own folder under runs/reports/, then its
 publishable files copied to docs/assets/reports/<name>/, plus an index.json):
 
@@ -17,9 +22,9 @@ publishable files copied to docs/assets/reports/<name>/, plus an index.json):
 - too_many_epochs: overfitting needs a model that can memorise, so this one fine-tunes the
   whole network, on purpose in the setting where that happens fastest: 10 photos per label,
   no augmentation, no dropout or weight decay, 20 epochs. The validation set is the full one.
-- unbalanced / unbalanced_oversampled: grizzly made rare in the training split only
-  (RARE_N photos; the other labels and the validation set untouched), the head alone on
-  cached activations, without and with oversampling. Per-class recall is in every report's
+- unbalanced / unbalanced_oversampled / unbalanced_moderate: grizzly made rare in the training
+  split only (RARE_N photos; RARE_MODERATE_N in the moderate one; the other labels and the
+  validation set untouched), the head alone on cached activations, without and with oversampling. Per-class recall is in every report's
   interpretation.per_class and in index.json.
 - progressive_resizing: 128 px first, then the same model continued at 224 px (progressive.py);
   its index entry compares error rate and training time with the default run's.
@@ -35,75 +40,108 @@ validation photos (file, label, pred, prob_pred, prob_label, loss, probs), worst
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 
+from training import options
 from training.bears import report as rep
 from training.bears.augment_figure import AugmentConfig, augment_figure
-from training.bears.config import DEFAULT_BEARS, ROOT, RUNS, opt
+from training.bears.data import DataConfig
 from training.bears.data_size import plot_data_size, run_data_size
+from training.bears.interpret import InterpretConfig, run_interpret
+from training.bears.lr_finder import LRFindConfig, run_lr_find
 from training.bears.progressive import LARGE, SMALL, compare, load_report, run_progressive
 from training.bears.train import TrainConfig, train
+from training.options import opt
+from training.paths import ROOT, RUNS
 
 DEST = ROOT / "docs" / "assets" / "reports"
 DEST_AUGMENT = ROOT / "docs" / "assets" / "augment"
 RARE, RARE_N = "grizzly", 10
 RARE_MODERATE_N = 40  # about 1:5 against black (182) and teddy (218)
+HEAD_ONLY = dict(head_epochs=4, epochs=0)  # the head alone on cached activations: seconds a run
 
-# name -> (what the run shows, TrainConfig overrides)
-RUNS_WRONG = {
-    "lr_too_high": ("Learning rate far too high: the head alone, max_lr=10 (the finder suggests ~3e-3). "
-                    "The loss jumps around and the validation loss ends far above a good run's.",
-                    dict(head_lr=10.0, head_epochs=4, epochs=0)),
-    "lr_too_low": ("Learning rate far too low: the head alone, max_lr=1e-6. Four epochs later the "
-                   "error rate has hardly moved from guessing.",
-                   dict(head_lr=1e-6, head_epochs=4, epochs=0)),
-    "too_few_epochs": ("Too few epochs: the head alone, one epoch at max_lr=1e-3. Training loss is "
-                       "still above validation loss: the model is underfitting.",
-                       dict(head_lr=1e-3, head_epochs=1, epochs=0)),
-    "too_many_epochs": ("Too many epochs: everything unfrozen for 20 epochs on 10 photos per label, "
-                        "without augmentation, dropout or weight decay. Training loss goes to almost "
-                        "zero while validation loss and error rise above their best epoch's: overfitting.",
-                        dict(train_per_label=10, augment=False, bs=8, head_epochs=4, epochs=20,
-                             lr_lo=1e-4, lr_hi=1e-3, head_dropout=0.0, wd=0.0)),
-}
-RUNS_DATA = {
-    "unbalanced": (f"Unbalanced training data: {RARE} limited to {RARE_N} training photos, the other labels and the "
-                   "validation set unchanged; the head alone on cached activations (4 epochs, max_lr=0.003), "
-                   "nothing done about the imbalance.",
-                   dict(train_limit=f"{RARE}={RARE_N}", head_epochs=4, epochs=0)),
-    "unbalanced_oversampled": (f"The same unbalanced training data ({RARE} limited to {RARE_N} training photos), "
-                               "oversampled: every label drawn equally often in each epoch (the rare photos repeat); "
-                               "the head alone on cached activations (4 epochs, max_lr=0.003).",
-                               dict(train_limit=f"{RARE}={RARE_N}", oversample=True, head_epochs=4, epochs=0)),
+# name -> kind (how it runs), overrides (options changed from the defaults), what (formatted
+# with the resolved config's options; {default.X}: the default run's). Published in this order.
+EXPERIMENTS = {
+    "default": {"kind": "pipeline", "overrides": {},
+                "what": "The default pipeline: lr-find on the head, {head_epochs} epochs of the head on cached "
+                        "activations (max_lr={head_lr:g}), then {epochs} epochs unfrozen with "
+                        "lr=slice({lr_lo:g}, {lr_hi:g})."},
+    "lr_too_high": {"kind": "train", "overrides": dict(head_lr=10.0, **HEAD_ONLY),
+                    "what": "Learning rate far too high: the head alone, max_lr={head_lr:g} (the finder suggests "
+                            "about {default.head_lr:g}). The loss jumps around and the validation loss ends far above "
+                            "a good run's."},
+    "lr_too_low": {"kind": "train", "overrides": dict(head_lr=1e-6, **HEAD_ONLY),
+                   "what": "Learning rate far too low: the head alone, max_lr={head_lr:g}. {head_epochs} epochs later "
+                           "the error rate has hardly moved from guessing."},
+    "too_few_epochs": {"kind": "train", "overrides": dict(head_lr=1e-3, head_epochs=1, epochs=0),
+                       "what": "Too few epochs: the head alone, max_lr={head_lr:g}, epochs={head_epochs}. Training "
+                               "loss is still above validation loss: the model is underfitting."},
+    "too_many_epochs": {"kind": "train",
+                        "overrides": dict(train_per_label=10, augment=False, bs=8, head_epochs=4, epochs=20,
+                                          lr_lo=1e-4, lr_hi=1e-3, head_dropout=0.0, wd=0.0),
+                        "what": "Too many epochs: everything unfrozen for {epochs} epochs on {train_per_label} photos "
+                                "per label, without augmentation, dropout or weight decay (augment={augment}, "
+                                "head_dropout={head_dropout:g}, wd={wd:g}). Training loss goes to almost zero while "
+                                "validation loss and error rise above their best epoch's: overfitting."},
+    "unbalanced": {"kind": "train", "overrides": dict(train_limit=f"{RARE}={RARE_N}", **HEAD_ONLY),
+                   "what": "Unbalanced training data: training photos limited to {train_limit}, the other labels and "
+                           "the validation set unchanged; the head alone on cached activations ({head_epochs} epochs, "
+                           "max_lr={head_lr:g}), nothing done about the imbalance."},
+    "unbalanced_oversampled": {"kind": "train",
+                               "overrides": dict(train_limit=f"{RARE}={RARE_N}", oversample=True, **HEAD_ONLY),
+                               "what": "The same unbalanced training data ({train_limit}), oversampled: every label "
+                                       "drawn equally often in each epoch (the rare photos repeat); the head alone on "
+                                       "cached activations ({head_epochs} epochs, max_lr={head_lr:g})."},
     # the lesson's own example ratio (200 of one label, 50 of another): about 1 to 5
-    "unbalanced_moderate": (f"Moderately unbalanced training data: {RARE} limited to {RARE_MODERATE_N} training photos "
-                            "(about a fifth of the others, like the lesson's 200 grizzlies and 50 teddies), nothing "
-                            "done about it; the head alone on cached activations (4 epochs, max_lr=0.003).",
-                            dict(train_limit=f"{RARE}={RARE_MODERATE_N}", head_epochs=4, epochs=0)),
+    "unbalanced_moderate": {"kind": "train", "overrides": dict(train_limit=f"{RARE}={RARE_MODERATE_N}", **HEAD_ONLY),
+                            "what": "Moderately unbalanced training data: training photos limited to {train_limit} "
+                                    "(about a fifth of the others, like the lesson's 200 grizzlies and 50 teddies), "
+                                    "nothing done about it; the head alone on cached activations ({head_epochs} "
+                                    "epochs, max_lr={head_lr:g})."},
+    "progressive_resizing": {"kind": "progressive", "overrides": {"small": SMALL, "large": LARGE},
+                             "what": "Progressive resizing: the default schedule at {small.size} px ({small.head_epochs} "
+                                     "head epochs on cached {small.size} px activations, then {small.epochs} "
+                                     "unfrozen), then the same model continued at {large.size} px (train --init, no "
+                                     "new head, epochs={large.epochs}), and judged at {large.size} px like the "
+                                     "default run."},
+    # not runs, so not in index.json: the sweep and the figure describe themselves
+    "data_size": {"kind": "data_size", "overrides": {}},
+    "augment": {"kind": "augment", "overrides": {}},
 }
-SINGLE = {**RUNS_WRONG, **RUNS_DATA}  # one train() each
-PROGRESSIVE = (f"Progressive resizing: the default schedule at {SMALL['size']} px (4 head epochs on cached "
-               f"{SMALL['size']} px activations, then 2 unfrozen), then the same model continued at "
-               f"{LARGE['size']} px for {LARGE['epochs']} unfrozen epoch (train --init, no new head), and judged at "
-               f"{LARGE['size']} px like the default run.")
-NAMES = ["default", *SINGLE, "progressive_resizing", "data_size", "augment"]
-NOT_INDEXED = ("data_size", "augment")
+NAMES = list(EXPERIMENTS)
+NOT_INDEXED = tuple(n for n, e in EXPERIMENTS.items() if e["kind"] in ("data_size", "augment"))
 
 
 @dataclass
 class ReportsConfig:
-    only: list[str] = field(default_factory=list, metadata={"help": f"run only these ({', '.join(NAMES)})"})
-    data: str = opt(DEFAULT_BEARS, "the photos")
+    """Which reports, on which photos (DataConfig: every run's data and split), published where."""
+
+    only: list[str] = opt([], f"run only these ({', '.join(NAMES)})")
+    data: DataConfig = field(default_factory=DataConfig)
     dest: str = opt(str(DEST), "where the publishable copies go")
     augment_dest: str = opt(str(DEST_AUGMENT), "where the augmentation figure goes")
     runs: str = opt(str(RUNS), "work folder: runs go to <runs>/default and <runs>/reports/<name>, the cache to <runs>/cache")
     reuse_default: bool = opt(False, "do not retrain the default run: publish runs/default as it is")
     publish_only: bool = opt(False, "retrain nothing: redraw the figures of the existing run folders and publish them")
     progress: bool = opt(True, "progress bars")
+
+
+def base_config(cfg: ReportsConfig, run_dir: Path) -> TrainConfig:
+    """The default training settings on the reports' photos, writing into run_dir."""
+    return TrainConfig(data=cfg.data, out=str(run_dir), progress=cfg.progress, cache=str(Path(cfg.runs) / "cache"))
+
+
+def describe(name: str, cfg: TrainConfig, default: TrainConfig, **more: TrainConfig) -> str:
+    """The entry's `what` with its {option} fields filled from the resolved config `cfg`
+    ({default.option}: the default run's; {small.size}...: the configs in `more`)."""
+    configs = {"default": default, **more}
+    return EXPERIMENTS[name]["what"].format(**options.flat(cfg),
+                                           **{k: SimpleNamespace(**options.flat(c)) for k, c in configs.items()})
 
 
 def annotate(run_dir: Path, name: str, what: str, overrides: dict, **extra) -> dict:
@@ -118,47 +156,60 @@ def annotate(run_dir: Path, name: str, what: str, overrides: dict, **extra) -> d
     return r
 
 
-def run_default(cfg: ReportsConfig) -> dict:
-    from training.bears.interpret import InterpretConfig, run_interpret
-    from training.bears.lr_finder import LRFindConfig, run_lr_find
-
-    out = Path(cfg.runs) / "default"
-    cache = str(Path(cfg.runs) / "cache")
+def run_pipeline(cfg: ReportsConfig, name: str, run_dir: Path) -> dict:
+    """lr-find, train, interpret --on all: the default pipeline, timed as a whole."""
+    base = base_config(cfg, run_dir)
     if not (cfg.reuse_default or cfg.publish_only):
-        lr = run_lr_find(LRFindConfig(data=cfg.data, out=str(out), progress=cfg.progress, cache=cache))
-        train(TrainConfig(data=cfg.data, out=str(out), progress=cfg.progress, cache=cache))
+        lr = run_lr_find(LRFindConfig(train=base))
+        train(base)
         t = time.perf_counter()
-        run_interpret(InterpretConfig(checkpoint=str(out / "model.pt"), on="all", progress=cfg.progress))
+        run_interpret(InterpretConfig(checkpoint=str(run_dir / "model.pt"), on="all", progress=cfg.progress))
         t_all = round(time.perf_counter() - t, 2)
-        r = json.loads((out / "report.json").read_text())
+        r = json.loads((run_dir / "report.json").read_text())
         # lr-find ran first, so it paid for the body activations; train found them cached
         r["timings"] = {"lr_find_features": lr["timings"]["features"], "lr_find": lr["timings"]["lr_find"],
                         **r["timings"], "interpret_all": t_all}
         r["timings"]["pipeline_total"] = round(lr["timings"]["features"] + lr["timings"]["lr_find"]
                                                + r["timings"]["total"] + t_all, 2)
-        rep.write_json(out / "report.json", r)
-    d = TrainConfig()
-    return annotate(out, "default", f"The default pipeline: lr-find on the head, {d.head_epochs} epochs of the head "
-                    f"on cached activations (max_lr={d.head_lr:g}), then {d.epochs} epochs unfrozen with "
-                    f"lr=slice({d.lr_lo:g}, {d.lr_hi:g}).", {})
+        rep.write_json(run_dir / "report.json", r)
+    return annotate(run_dir, name, describe(name, base, base), {})
 
 
-def run_progressive_resizing(cfg: ReportsConfig, run_dir: Path) -> dict:
+def run_train(cfg: ReportsConfig, name: str, run_dir: Path) -> dict:
+    """One train() with the entry's overrides (no thumbnails: nothing with photos is published)."""
+    overrides = EXPERIMENTS[name]["overrides"]
+    base = base_config(cfg, run_dir)
+    run_cfg = options.replace(base, thumbnails=False, **overrides)
     if not cfg.publish_only:
-        run_progressive(TrainConfig(data=cfg.data, out=str(run_dir), progress=cfg.progress,
-                                    cache=str(Path(cfg.runs) / "cache"), thumbnails=False))
+        train(run_cfg)
+    return annotate(run_dir, name, describe(name, run_cfg, base), overrides)
+
+
+def run_progressive_resizing(cfg: ReportsConfig, name: str, run_dir: Path) -> dict:
+    overrides = EXPERIMENTS[name]["overrides"]
+    base = options.replace(base_config(cfg, run_dir), thumbnails=False)
+    if not cfg.publish_only:
+        run_progressive(base, overrides["small"], overrides["large"])
     default = load_report(Path(cfg.runs) / "default" / "report.json") or load_report(Path(cfg.dest) / "default" / "report.json")
     r = json.loads((run_dir / "report.json").read_text())
-    return annotate(run_dir, "progressive_resizing", PROGRESSIVE, {"small": SMALL, "large": LARGE},
-                    compare=compare(r, default))
+    what = describe(name, base, base, small=options.replace(base, **overrides["small"]),
+                    large=options.replace(base, **overrides["large"]))
+    return annotate(run_dir, name, what, overrides, compare=compare(r, default))
 
 
-def run_data_size_sweep(cfg: ReportsConfig, run_dir: Path) -> None:
+def run_data_size_sweep(cfg: ReportsConfig, name: str, run_dir: Path) -> None:
     if cfg.publish_only:
         plot_data_size(json.loads((run_dir / "data_size.json").read_text()), run_dir / "data_size.png")
     else:
-        run_data_size(TrainConfig(data=cfg.data, out=str(run_dir), progress=False,
-                                  cache=str(Path(cfg.runs) / "cache")))
+        run_data_size(options.replace(base_config(cfg, run_dir), progress=False))
+
+
+def run_augment(cfg: ReportsConfig, name: str, run_dir: Path) -> None:
+    augment_figure(AugmentConfig(out=cfg.augment_dest))
+
+
+RUNNERS = {"pipeline": run_pipeline, "train": run_train, "progressive": run_progressive_resizing,
+           "data_size": run_data_size_sweep, "augment": run_augment}
 
 
 def index_entry(r: dict) -> dict:
@@ -177,30 +228,16 @@ def run_reports(cfg: ReportsConfig) -> dict:
     index = json.loads(index_path.read_text()) if index_path.exists() else {}
     for name in names:
         print(f"== {name}")
-        run_dir = Path(cfg.runs) / ("default" if name == "default" else f"reports/{name}")
-        if name == "augment":
-            augment_figure(AugmentConfig(out=cfg.augment_dest))
+        kind = EXPERIMENTS[name]["kind"]
+        run_dir = Path(cfg.runs) / ("default" if kind == "pipeline" else f"reports/{name}")
+        r = RUNNERS[kind](cfg, name, run_dir)
+        if kind == "augment":
             continue
-        if name == "data_size":
-            run_data_size_sweep(cfg, run_dir)
-            rep.publish(run_dir, Path(cfg.dest) / name)
-            continue
-        if name == "default":
-            r = run_default(cfg)
-        elif name == "progressive_resizing":
-            r = run_progressive_resizing(cfg, run_dir)
-        elif cfg.publish_only:
-            r = annotate(run_dir, name, *SINGLE[name])
-        else:
-            what, overrides = SINGLE[name]
-            train(dataclasses.replace(TrainConfig(data=cfg.data, out=str(run_dir), progress=cfg.progress,
-                                                  cache=str(Path(cfg.runs) / "cache"), thumbnails=False),
-                                      **overrides))
-            r = annotate(run_dir, name, what, overrides)
-        if cfg.publish_only:
+        if cfg.publish_only and name not in NOT_INDEXED:
             rep.replot(run_dir)
         rep.publish(run_dir, Path(cfg.dest) / name)
-        index[name] = index_entry(r)
+        if name not in NOT_INDEXED:
+            index[name] = index_entry(r)
     rep.write_json(index_path, {k: index[k] for k in NAMES if k in index and k not in NOT_INDEXED})
     print(f"-> {cfg.dest}")
     return index

@@ -6,6 +6,12 @@ average with bias correction), stop once it clearly diverges, and put the weight
 back exactly as they were. The suggested lr is where the smoothed loss falls
 fastest (the steepest downward slope against log(lr)), before its minimum; the
 lesson's other rule of thumb, "the minimum divided by 10", is reported too.
+
+    python -m training.bears lr-find                    # the head, on cached activations -> runs/default/lr_find.png
+    python -m training.bears lr-find --stage unfrozen   # the whole net after a quick head fit (minutes)
+
+The command takes every `train` option, so the range test runs on the data, batch
+size and sampling the training will use (the best lr depends on the batch size).
 """
 
 from __future__ import annotations
@@ -14,11 +20,24 @@ import copy
 import math
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+from training.bears import report as rep
+from training.bears.data import ImageDataset, prepare
+from training.bears.features import body_features, body_key
+from training.bears.images import train_transform
+from training.bears.loop import ChannelsLast, fit_one_cycle, log, train_loader
+from training.bears.model import build_model, default_preprocess, freeze_bn as freeze_batchnorm, layer_groups
+from training.bears.model import set_body_trainable
+from training.bears.train import TrainConfig, resolve
+from training.options import opt
 
 
 # --8<-- [start:lr_find]
@@ -36,9 +55,7 @@ def lr_find(model: nn.Module, batches: Iterable, params=None, loss_fn=F.cross_en
     it = iter(batches)
     model.train()
     if freeze_bn:  # as in training: BatchNorm keeps its ImageNet statistics
-        for mod in model.modules():
-            if isinstance(mod, nn.modules.batchnorm._BatchNorm):
-                mod.eval()
+        freeze_batchnorm(model)
     try:
         for i in range(num_it):
             lr = start_lr * mult**i
@@ -90,75 +107,53 @@ def suggest(lrs: list[float], smoothed: list[float], skip_start: int = 10) -> di
 
 
 # ---------------------------------------------------------------- the command
-from dataclasses import dataclass, replace  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-from training.bears.config import DEFAULT_BEARS, RUNS, opt  # noqa: E402
-
-
 @dataclass
 class LRFindConfig:
-    data: str = opt(DEFAULT_BEARS, "folder of label folders, or a file,label CSV")
-    csv_root: str | None = opt(None, "folder that relative paths in a CSV are read against")
-    out: str = opt(str(RUNS / "default"), "run folder: lr_find.json and lr_find.png go here")
+    """The range test (the training it prepares: TrainConfig, DataConfig)."""
+
+    train: TrainConfig = field(default_factory=TrainConfig)
     stage: str = opt("head", "'head': the new head on cached body activations (seconds); "
                      "'unfrozen': the whole net on augmented photos after a quick head fit (minutes on a CPU)")
-    arch: str = opt("efficientnet_lite0", "backbone")
-    size: int = opt(224, "image side")
-    valid_pct: float = opt(0.2, "held out (not used by the finder, but kept out of it like in training)")
-    seed: int = opt(42, "split and batch-order seed")
-    per_label: int = opt(0, "at most this many photos per label (0 = all)")
-    bs: int = opt(32, "batch size (use the one you will train with: the best lr depends on it)")
     start_lr: float = opt(1e-7, "first lr: small enough that nothing happens")
     end_lr: float = opt(10.0, "last lr: large enough that the loss explodes")
     num_it: int = opt(0, "mini-batches (0 = 300 for the head, 80 unfrozen)")
-    cache: str = opt(str(RUNS / "cache"), "folder for cached body activations ('' = no cache)")
-    progress: bool = opt(True, "progress bars")
-    fast: bool = opt(False, "tiny run for tests: 10 photos per label at 128 px")
 
 
 def run_lr_find(cfg: LRFindConfig) -> dict:
-    from torch.utils.data import DataLoader, TensorDataset
-
-    from training.bears import report as rep
-    from training.bears.data import ImageDataset
-    from training.bears.images import train_transform
-    from training.bears.model import build_model, layer_groups, set_body_trainable
-    from training.bears.train import (ChannelsLast, TrainConfig, body_features, fit_one_cycle, prepare_items,
-                                      preprocess_for, resolve)
-
+    """The range test on the head (or the unfrozen net); writes lr_find[_unfrozen].json/png into --out."""
     if cfg.stage not in ("head", "unfrozen"):
         raise ValueError(f"--stage must be 'head' or 'unfrozen', not {cfg.stage!r}")
-    tcfg = resolve(TrainConfig(data=cfg.data, csv_root=cfg.csv_root, arch=cfg.arch, size=cfg.size,
-                               valid_pct=cfg.valid_pct, seed=cfg.seed, per_label=cfg.per_label, bs=cfg.bs,
-                               fast=cfg.fast, progress=cfg.progress, cache=cfg.cache))
-    torch.manual_seed(cfg.seed)
-    items, tr_idx, va_idx = prepare_items(tcfg)
+    tcfg = resolve(cfg.train)
+    d = tcfg.data
+    torch.manual_seed(d.seed)
+    items, tr_idx, va_idx = prepare(d, log)
     y = torch.tensor([items.classes.index(lab) for lab in items.labels])
-    pre = preprocess_for(tcfg)
-    model = build_model(cfg.arch, len(items.classes))
+    pre = default_preprocess(d.arch, d.size)
+    model = build_model(d.arch, len(items.classes))
     model.body.to(memory_format=torch.channels_last)
     set_body_trainable(model, False)
     t0 = time.perf_counter()
-    feats = body_features(model.body, items, pre, key=cfg.arch, cache_dir=Path(tcfg.cache) if tcfg.cache else None,
-                          progress=cfg.progress)
+    feats = body_features(model.body, items, pre, key=body_key(d.arch), progress=tcfg.progress,
+                          cache_dir=Path(tcfg.cache) if tcfg.cache else None)
     t_features = round(time.perf_counter() - t0, 2)
     t0 = time.perf_counter()
-    g = torch.Generator().manual_seed(cfg.seed)
-    head_dl = DataLoader(TensorDataset(feats[tr_idx], y[tr_idx]), batch_size=tcfg.bs, shuffle=True, generator=g)
+    g = torch.Generator().manual_seed(d.seed)
+    targets = y[tr_idx].tolist()
+    head_dl = train_loader(TensorDataset(feats[tr_idx], y[tr_idx]), targets, tcfg.bs, g, tcfg.oversample, d.seed)
     if cfg.stage == "head":
-        res = lr_find(model.head, head_dl, start_lr=cfg.start_lr, end_lr=cfg.end_lr, num_it=cfg.num_it or 300)
+        res = lr_find(model.head, head_dl, start_lr=cfg.start_lr, end_lr=cfg.end_lr, num_it=cfg.num_it or 300,
+                      wd=tcfg.wd)
     else:
         valid_dl = DataLoader(TensorDataset(feats[va_idx], y[va_idx]), batch_size=256)
         fit_one_cycle(model.head, [list(model.head.parameters())], [tcfg.head_lr], tcfg.head_epochs, head_dl,
-                      valid_dl, "frozen", {"batches": [], "epochs": []}, tcfg.pct_start, tcfg.wd, cfg.progress)
+                      valid_dl, "frozen", {"batches": [], "epochs": []}, tcfg.pct_start, tcfg.wd, tcfg.progress)
         set_body_trainable(model, True)
-        photos = DataLoader(ImageDataset(items.subset(tr_idx), train_transform(pre)), batch_size=tcfg.bs,
-                            shuffle=True, generator=g)
+        photos = train_loader(ImageDataset(items.subset(tr_idx), train_transform(pre)), targets, tcfg.bs, g,
+                              tcfg.oversample, d.seed)
         params = [p for grp in layer_groups(model) for p in grp]
         res = lr_find(ChannelsLast(model), photos, params=params, start_lr=cfg.start_lr, end_lr=cfg.end_lr,
-                      num_it=cfg.num_it or 80, freeze_bn=tcfg.freeze_bn)
-    out = Path(cfg.out)
+                      num_it=cfg.num_it or 80, wd=tcfg.wd, freeze_bn=tcfg.freeze_bn)
+    out = Path(tcfg.out)
     suffix = "" if cfg.stage == "head" else "_unfrozen"
     res = {"stage": cfg.stage, "bs": tcfg.bs, "n_train": len(tr_idx),
            "timings": {"features": t_features, "lr_find": round(time.perf_counter() - t0, 2)}, **res}

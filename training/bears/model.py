@@ -21,9 +21,16 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-ARCHS = ("efficientnet_lite0", "resnet18", "resnet34", "mobilenet_v3_small", "mobilenet_v3_large")
 IMAGENET_MEAN = [0.485, 0.456, 0.406]
 IMAGENET_STD = [0.229, 0.224, 0.225]
+# What each body was pretrained on: its image side and the normalisation of its inputs.
+ARCHS = {
+    "efficientnet_lite0": {"size": 224, "mean": IMAGENET_MEAN, "std": IMAGENET_STD},
+    "resnet18": {"size": 224, "mean": IMAGENET_MEAN, "std": IMAGENET_STD},
+    "resnet34": {"size": 224, "mean": IMAGENET_MEAN, "std": IMAGENET_STD},
+    "mobilenet_v3_small": {"size": 224, "mean": IMAGENET_MEAN, "std": IMAGENET_STD},
+    "mobilenet_v3_large": {"size": 224, "mean": IMAGENET_MEAN, "std": IMAGENET_STD},
+}
 
 
 class BearNet(nn.Module):
@@ -39,6 +46,15 @@ class BearNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.body(x))
+
+    @property
+    def dropout(self) -> float:
+        """The probability the head's dropout zeroes a feature in training."""
+        return self.head[0].p
+
+    @dropout.setter
+    def dropout(self, p: float) -> None:
+        self.head[0].p = p
 
 
 def new_head(n_features: int, n_labels: int, p: float = 0.2) -> nn.Sequential:
@@ -61,14 +77,25 @@ def set_body_trainable(model: BearNet, trainable: bool) -> None:
         p.requires_grad_(trainable)
 
 
-def default_preprocess(arch: str) -> dict:
-    """What the network expects: shorter side 224, center crop 224, ImageNet mean/std.
+def freeze_bn(model: nn.Module) -> None:
+    """BatchNorm layers to eval mode: they keep their ImageNet running statistics
+    instead of following each batch (call after model.train())."""
+    for mod in model.modules():
+        if isinstance(mod, nn.modules.batchnorm._BatchNorm):
+            mod.eval()
+
+
+def default_preprocess(arch: str, size: int | None = None) -> dict:
+    """What the network expects: shorter side resized to `size` (default: the side `arch`
+    was pretrained at, 224 for every body here), center crop `size`, `arch`'s mean/std.
 
     resize == crop keeps the whole shorter side in view (the bear is often off-center
-    in web photos); EfficientNet-Lite0 and the torchvision models were trained at 224.
+    in web photos).
     """
     check_arch(arch)
-    return {"resize": 224, "crop": 224, "mean": list(IMAGENET_MEAN), "std": list(IMAGENET_STD)}
+    a = ARCHS[arch]
+    side = size or a["size"]
+    return {"resize": side, "crop": side, "mean": list(a["mean"]), "std": list(a["std"])}
 
 
 def check_arch(arch: str) -> None:

@@ -16,10 +16,10 @@ model and its validation predictions are the 224 px model's.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 
+from training import options
 from training.bears import report as rep
 from training.bears.train import TrainConfig, train
 
@@ -35,8 +35,8 @@ def train_time(timings: dict) -> float:
 def run_progressive(base: TrainConfig, small: dict = SMALL, large: dict = LARGE) -> dict:
     """Train `small`, then `large` from its checkpoint; merge both into one report in base.out."""
     out = Path(base.out)
-    r1 = train(dataclasses.replace(base, out=str(out / f"size{small['size']}"), **small))
-    r2 = train(dataclasses.replace(base, out=str(out), init=str(out / f"size{small['size']}" / "model.pt"), **large))
+    r1 = train(options.replace(base, out=str(out / f"size{small['size']}"), **small))
+    r2 = train(options.replace(base, out=str(out), init=str(out / f"size{small['size']}" / "model.pt"), **large))
     stages = []
     history: dict = {"batches": [], "epochs": []}
     timings: dict = {}

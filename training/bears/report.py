@@ -30,7 +30,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from training.bears.images import open_image  # noqa: E402
+from training.paths import ROOT  # noqa: E402
+
 DPI = 100  # small PNGs for the site
+THUMBNAILS = 16  # photos in top_losses.png
 # What may be copied into docs/assets/reports/<run>/: no figure that shows the photos.
 PUBLISHABLE = ("report.json", "lr_find.json", "lr_find_unfrozen.json", "top_losses.json", "lr_find.png",
                "lr_find_unfrozen.png", "schedule.png", "losses.png", "confusion.png", "data_size.json", "data_size.png")
@@ -155,11 +159,10 @@ def plot_confusion(cm: list[list[int]], classes: list[str], path: str | Path, ti
     return save_figure(fig, Path(path))
 
 
-def plot_top_losses(top: list[dict], path: str | Path, n: int = 12) -> Path:
-    """Thumbnails of the worst predictions: for local inspection only (see PUBLISHABLE)."""
-    from training.bears.images import open_image
-
-    top = top[:n]
+def plot_top_losses(top: list[dict], root: Path, path: str | Path, n: int = THUMBNAILS) -> Path:
+    """Thumbnails of the `n` worst predictions (files named relative to `root`): for local
+    inspection only (see PUBLISHABLE)."""
+    top = [{**t, "file": str(Path(root) / t["file"])} for t in top[:n]]
     cols = 4
     rows = max(1, math.ceil(len(top) / cols))
     fig, axes = plt.subplots(rows, cols, figsize=(2.4 * cols, 2.6 * rows), squeeze=False)
@@ -175,6 +178,22 @@ def plot_top_losses(top: list[dict], path: str | Path, n: int = 12) -> Path:
         ax.set_title(f"{t['pred']}/{t['label']}\nloss {t['loss']:.2f} p {t['prob_pred']:.2f}", fontsize=7)
     fig.suptitle("top losses: predicted/actual", fontsize=9)
     return save_figure(fig, Path(path))
+
+
+def write_run(out: Path, report: dict, top: list[dict], data: dict, thumbnails_root: Path | None) -> None:
+    """A training run's folder: report.json, top_losses.json, the figures (and, given the
+    photos' folder, top_losses.png). `data`: {"data", "csv_root"} the file names are relative to."""
+    write_json(out / "report.json", report)
+    # same shape as `interpret`'s, so `clean` can also walk the validation set's list
+    write_json(out / "top_losses.json", {"on": "valid", **data, "classes": report["labels"], "top_losses": top})
+    h = report["history"]
+    if h["batches"]:
+        plot_schedule(h["batches"], out / "schedule.png")
+        plot_losses(h["batches"], h["epochs"], out / "losses.png")
+    it = report["interpretation"]
+    plot_confusion(it["confusion"], it["classes"], out / "confusion.png", f"valid: {it['n_wrong']}/{it['n']} wrong")
+    if thumbnails_root is not None and top:
+        plot_top_losses(top, thumbnails_root, out / "top_losses.png")
 
 
 def replot(run_dir: str | Path) -> None:
@@ -196,8 +215,6 @@ def publish(run_dir: str | Path, dest: str | Path) -> list[Path]:
 
     Paths inside the JSON are made relative to the repository (runs/default, ../shared/...)
     so the published files do not carry this machine's folder names."""
-    from training.bears.config import ROOT
-
     run_dir, dest = Path(run_dir), Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
     copied = []

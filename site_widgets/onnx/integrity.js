@@ -6,7 +6,9 @@ export async function sha256Hex(bytes) {
   return Array.from(new Uint8Array(digest), (x) => x.toString(16).padStart(2, "0")).join("");
 }
 
-export class IntegrityError extends Error {}
+export class IntegrityError extends Error {
+  name = "IntegrityError";
+}
 
 /** Throw IntegrityError unless sha256(bytes) equals `expected` (hex). Returns the digest. */
 export async function verify(bytes, expected, name = "the model") {
