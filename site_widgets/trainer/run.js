@@ -116,6 +116,8 @@ export function runFile(s) {
     lr_find: s.lr ? { suggested_lr: s.lr.suggested_lr, min_lr_div10: s.lr.min_lr_div10, picked: s.picked } : null,
     fit: { epochs: run.epochs, max_lr: run.maxLr, ...SETTINGS.fit, seconds: run.seconds, history: run.history },
     metrics: { error_rate: run.interp.error_rate, accuracy: run.interp.accuracy, valid_loss: run.interp.loss, n_wrong: run.interp.n_wrong },
+    confusion: run.interp.confusion,
+    valid_predictions: run.interp.top_losses.map((r) => ({ file: r.file, label: r.label, pred: r.pred, probs: r.probs })),
     cleaned: s.after ? { marks: s.before.marks, before_error_rate: s.before.interp.error_rate, after_error_rate: s.after.interp.error_rate } : null,
   };
 }
