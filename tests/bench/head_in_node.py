@@ -1,28 +1,34 @@
-"""The trainer core on every real photo: the issue's benchmark targets for the head.
+"""Benchmark: the in-browser trainer's DOM-free core on every real photo, in Node (not a test).
+
+    python -m tests.bench.head_in_node [--out runs/bench/head_in_node.json]
 
 The project's body computes the activations of all the photos at its default crop (cached
 under runs/cache, as training caches them: the first run takes a few minutes on a CPU,
 later ones seconds); then, in Node, split.js makes the project's split (seed 42) and
-fit.js trains the default head (4 epochs, max_lr 3e-3, bs 32, dropout 0.2):
+fit.js trains the default head (4 epochs, max_lr 3e-3, bs 32, dropout 0.2) three times:
 
-- valid accuracy >= 0.95 (target), next to PyTorch's head-only fit on the same activations
-- the fit's time in Node (target <= 2 s), printed with -s:
-      .venv/bin/python -m pytest tests/test_trainer_real.py -s
+- valid accuracy (target >= 0.95), next to PyTorch's head-only fit on the same activations
+- the fit's wall time in Node (target <= 2 s)
 - out-of-fold suspects over all the photos (5 folds), and their time
+
+The browser figures for the same targets come from tests/bench/train_in_browser.py.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
+import tempfile
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from tests.support import ROOT
 from tests.test_trainer_core import node, project, write_f32
+from training import paths
 
 
-def test_default_head_fit_on_all_real_photos(bears_dir, tmp_path):
+def run(bears_dir: Path, tmp_path: Path) -> dict:
     from torch.utils.data import DataLoader, TensorDataset
 
     P = project()
@@ -54,8 +60,8 @@ def test_default_head_fit_on_all_real_photos(bears_dir, tmp_path):
     tr, va = P.split(items, 0.2, 42)
     assert got["valid"] == va and got["nTrain"] == len(tr) == 558
     # PyTorch's head-only fit of the same config on the same activations, for comparison
+    model.dropout = 0.2
     head = model.head
-    head[0].p = 0.2
     y = torch.tensor(ys)
     g = torch.Generator().manual_seed(42)
     history = {"batches": [], "epochs": []}
@@ -68,6 +74,24 @@ def test_default_head_fit_on_all_real_photos(bears_dir, tmp_path):
           f"valid accuracy {[round(a, 4) for a in accs]} (PyTorch: {history['epochs'][-1]['accuracy']:.4f}); "
           f"out-of-fold over {len(ys)} photos: {got['oofMs']:.0f} ms; top suspects: "
           + ", ".join(f"{r['file']} as {r['pred']} ({r['suspect']:.2f})" for r in got["top"][:5]))
-    assert min(accs) >= 0.95, accs
-    assert min(ms) <= 2000, ms
-    assert np.all(np.diff([r["suspect"] for r in got["top"]]) <= 0)
+    return {"photos_train": len(tr), "photos_valid": len(va), "valid_accuracy": accs,
+            "valid_accuracy_pytorch": history["epochs"][-1]["accuracy"], "head_fit_ms": ms,
+            "oof_ms": got["oofMs"], "top_suspects": got["top"],
+            "targets": {"valid_accuracy": ">= 0.95", "head_fit_s": "<= 2"}}
+
+
+def main(argv: list[str] | None = None) -> dict:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--out", default=str(ROOT / "runs" / "bench" / "head_in_node.json"), help="where the JSON goes")
+    args = p.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        res = run(Path(paths.BEARS), Path(tmp))
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(res, indent=1) + "\n")
+    print(f"-> {out}")
+    return res
+
+
+if __name__ == "__main__":
+    main()
