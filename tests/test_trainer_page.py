@@ -327,3 +327,71 @@ def test_marks_survive_a_reload_the_cache_answers_and_retraining_shows_before_af
     files = {r["file"] for r in rows}
     assert len(rows) == len(loop.shas) - 1 and deleted in loop.shas and deleted not in files
     assert not loop.session.errors, loop.session.errors
+
+
+# ---------------------------------------------------------------- faults, in a second session
+
+def fault_folders(root: Path, bears_dir: Path) -> dict:
+    """bad/: a text file and a truncated JPEG named .jpg, a photo under two labels, a label
+    with one photo; one/: a single label; ok/: 2 x 4 photos."""
+    src = {lab: sorted((bears_dir / lab).glob("*.jpg"))[:5] for lab in ("black", "grizzly")}
+    teddy = sorted((bears_dir / "teddy").glob("*.jpg"))[0]
+    for name, layout in {"bad": {"black": src["black"][:4], "grizzly": src["grizzly"][:4] + [src["black"][0]], "teddy": [teddy]},
+                         "one": {"black": src["black"][:3]},
+                         "ok": {"black": src["black"][1:5], "grizzly": src["grizzly"][1:5]}}.items():
+        for lab, files in layout.items():
+            (root / name / lab).mkdir(parents=True)
+            for f in files:
+                shutil.copy(f, root / name / lab / f.name)
+    (root / "bad" / "black" / "notes.jpg").write_text("not a photo\n")
+    (root / "bad" / "grizzly" / "cut.jpg").write_bytes(src["grizzly"][4].read_bytes()[:3000])
+    return {k: root / k for k in ("bad", "one", "ok")}
+
+
+def messages(page) -> dict:
+    return page.eval_on_selector_all("section[data-step=bring] .trn-msg", """ms => {
+      const out = {}; for (const m of ms) (out[m.dataset.level] ||= []).push(m.textContent); return out; }""")
+
+
+def test_bad_input_a_failed_download_refused_storage_and_unmount(browser, dev, bears_dir, tmp_path):
+    folders = fault_folders(tmp_path, bears_dir)
+    s = Session(browser, dev)
+    # the browser refuses storage (a private window, storage switched off): training must still work
+    s.context.add_init_script("IDBFactory.prototype.open = function () { throw new DOMException('refused', 'SecurityError'); };")
+    try:
+        page = s.open()
+        bring_folder(page, folders["bad"])
+        wait_idle(page)
+        m = messages(page)
+        assert any("teddy has only 1 photo" in t for t in m["error"]), m
+        warnings = " ".join(m["warning"])
+        assert "under black and grizzly" in warnings and "could not be read as a photo" in warnings, m
+        left = page.eval_on_selector_all(".trn-left li", "ls => ls.map(l => l.dataset.kind)")
+        assert sorted(left) == ["conflict", "conflict", "undecodable", "undecodable"]
+        assert page.locator("section[data-step=activations]").is_hidden()
+
+        bring_folder(page, folders["one"])
+        wait_idle(page)
+        assert any("Every photo is under one label" in t for t in messages(page)["error"])
+
+        page.route("**/*.onnx", lambda route: route.abort())  # the network fails to download
+        bring_folder(page, folders["ok"])
+        page.wait_for_selector(".trn[data-error=yes]", timeout=TIMEOUT)
+        wait_idle(page)
+        assert "could not be downloaded" in page.locator(".trn-error").inner_text()
+        page.unroute("**/*.onnx")
+        page.click(".trn > button:has-text('Retry')")
+        page.wait_for_selector("section[data-step=lrfind][data-suggested]", timeout=TIMEOUT)
+        assert "does not let the page store data" in page.locator("section[data-step=activations] .trn-warning").inner_text()
+
+        # unmount: instant navigation to the next page ends the trainer's workers
+        assert [w.url for w in page.workers if "trainer" in w.url or "onnx" in w.url]
+        page.click("a.md-footer__link--next")
+        page.wait_for_function("() => !document.querySelector('[data-widget=trainer]')")
+        deadline = page.evaluate("Date.now()") + 8000
+        while [w.url for w in page.workers if "/assets/javascripts/workers/" not in w.url] and page.evaluate("Date.now()") < deadline:
+            page.wait_for_timeout(200)
+        assert [w.url for w in page.workers if "/assets/javascripts/workers/" not in w.url] == []
+        assert not s.errors, s.errors
+    finally:
+        s.close()
