@@ -39,13 +39,18 @@ def manifest(crop=224, features=True) -> dict:
 def test_the_body_follows_the_manifest():
     got = node("""
       const b = body.readBody(input.m160, "https://x/assets/models/bears.json");
+      const outside = body.readBody({...input.m160, preprocess: {...input.m160.preprocess, normalization: "by the caller"}}, "u");
+      const px = body.standardize(Float32Array.from([0, 0.5, 1, 0, 0.5, 1]), 2, {mean: [0.5, 0.5, 0], std: [0.5, 0.25, 1]});
       let missing = null;
       try { body.readBody(input.old, "u"); } catch (e) { missing = [e.name, e.message]; }
       out({crop: b.crop, resize: b.resize, nFeatures: b.nFeatures, features: b.features, input: b.inputName,
-           pre: b.describe.preprocess, missing});""", {"m160": manifest(160), "old": manifest(features=False)})
+           pre: b.describe.preprocess, missing, inside: b.normalize, outside: outside.normalize, px: Array.from(px)});""", {"m160": manifest(160), "old": manifest(features=False)})
     assert (got["crop"], got["resize"], got["nFeatures"], got["input"]) == (160, 160, 8, "image")
     assert got["features"] == {"name": "features", "channels": 8, "height": 5, "width": 5}
     assert got["pre"]["mean"] == [0.5] * 3  # head.json records the body's preprocessing as published
+    # the published graphs normalize their 0..1 input; a manifest that says otherwise is followed
+    assert got["inside"] is None and got["outside"] == {"mean": [0.5] * 3, "std": [0.5] * 3}
+    assert got["px"] == [-1, 0, 2, -2, 0.5, 1]
     assert got["missing"][0] == "BodyError" and "no feature output" in got["missing"][1]
 
 

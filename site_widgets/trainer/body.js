@@ -15,6 +15,17 @@ export class BodyError extends Error {
 
 const isInt = (v) => Number.isInteger(v) && v > 0;
 
+/** null when the graph normalizes its 0..1 input itself (the published models), else {mean, std}
+ *  for the page to apply: the trainer follows whatever the manifest says. */
+function normalization(pre) {
+  if (/inside the graph/i.test(String(pre.normalization ?? "inside the graph"))) return null;
+  const ok = (v) => Array.isArray(v) && v.length === 3 && v.every((x) => Number.isFinite(x));
+  if (!ok(pre.mean) || !ok(pre.std) || pre.std.some((x) => x <= 0)) {
+    throw new BodyError("The model's manifest says its input is not normalized inside the graph but gives no usable mean/std.");
+  }
+  return { mean: pre.mean, std: pre.std };
+}
+
 /** manifest (parsed bears.json) + its URL -> what the trainer needs of the body. Throws BodyError. */
 export function readBody(manifest, manifestUrl) {
   const f = manifest?.features;
@@ -35,6 +46,7 @@ export function readBody(manifest, manifestUrl) {
     inputName: manifest.input.name,
     crop: pre.crop,
     resize: pre.resize,
+    normalize: normalization(pre),
     features: { name: f.name, channels: f.channels, height: f.height, width: f.width },
     nFeatures: f.channels,
     arch: manifest.arch ?? null,
@@ -42,4 +54,14 @@ export function readBody(manifest, manifestUrl) {
     describe: { model: entry.model, sha256: entry.sha256, arch: manifest.arch ?? null, preprocess: pre,
       input: manifest.input, features: f },
   };
+}
+
+/** (x - mean[c]) / std[c] in place on float32 planes, channel-first (3 x `plane` values). */
+export function standardize(data, plane, { mean, std }) {
+  for (let c = 0; c < 3; c++) {
+    const m = mean[c];
+    const s = std[c];
+    for (let i = c * plane, end = (c + 1) * plane; i < end; i++) data[i] = (data[i] - m) / s;
+  }
+  return data;
 }

@@ -55,8 +55,8 @@ export class Extractor {
 
   /** A photo's crop (float32 CHW) and, with rgb, its bytes for drawing. ImageInputError if unreadable. */
   crop(file, { signal, rgb = false, worker = 0 } = {}) {
-    const { resize, crop } = this.body;
-    return this.decoder(worker).call("crop", { file, resize, crop, rgb, limits: this.limits }, { signal });
+    const { resize, crop, normalize } = this.body;
+    return this.decoder(worker).call("crop", { file, resize, crop, normalize, rgb, limits: this.limits }, { signal });
   }
 
   /** Pooled activations of n crops (their data concatenated); keep: also the feature map of that item. */

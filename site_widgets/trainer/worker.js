@@ -1,9 +1,10 @@
 // The trainer's worker: the shared ONNX engine (../onnx/engine.js: load, run, cancel) plus
 // the two steps of the frozen stage, with the classifier's own decoding and cropping:
 //
-//   crop  {file, resize, crop, rgb?} -> {data: float32 3 x crop x crop, notes, width, height, rgb?}
+//   crop  {file, resize, crop, normalize?, rgb?} -> {data: float32 3 x crop x crop, notes, width, height, rgb?}
 //         decode.js (sniffed, refused with a reason, EXIF-rotated, transparency on white), then
-//         preprocess.js: the exact crop Python feeds the network
+//         preprocess.js: the exact crop Python feeds the network; normalize {mean, std} when the
+//         manifest says the graph does not normalize itself (body.js)
 //   embed {key, data, n, crop, inputName, features: {name, channels, height, width}, keep?}
 //         -> {pooled: float32 n x channels, map?: the feature map of item `keep`, ms}
 //
@@ -14,13 +15,15 @@
 import { decodeImage } from "../classifier/decode.js";
 import { prepare } from "../classifier/preprocess.js";
 import { serve } from "../onnx/engine.js";
+import { standardize } from "./body.js";
 import { poolFeatures } from "./cam.js";
 
-async function crop({ file, resize, crop: side, rgb = false, limits }) {
+async function crop({ file, resize, crop: side, normalize = null, rgb = false, limits }) {
   const t0 = performance.now();
   const decoded = await decodeImage(file, limits);
   decoded.bitmap?.close();
   const p = prepare(decoded.rgba, decoded.width, decoded.height, { resize, crop: side });
+  if (normalize) standardize(p.data, side * side, normalize);
   return { data: p.data, rgb: rgb ? p.rgb : null, notes: decoded.notes, width: decoded.width, height: decoded.height,
     ms: performance.now() - t0 };
 }
