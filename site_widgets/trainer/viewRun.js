@@ -60,7 +60,10 @@ export function drawExtract(v, s) {
     v.text.textContent = say.extracted(s.extracted, s.body);
   }
   v.node.dataset.done = String(Boolean(done));
-  if (s.extracted) Object.assign(v.node.dataset, { cached: String(s.extracted.cached), computed: String(s.extracted.computed) });
+  if (s.extracted) {
+    Object.assign(v.node.dataset, { cached: String(s.extracted.cached), computed: String(s.extracted.computed),
+      ms: String(Math.round(s.extracted.ms ?? 0)), threads: String(s.body?.threads ?? 1) });
+  }
   const st = say.storage(s.storage);
   v.storage.hidden = !st;
   v.storage.textContent = st;
