@@ -11,7 +11,8 @@ the activations and the learning-rate finder, then trains the head with the defa
 the page: photos_train, photos_valid, valid_accuracy, features_per_s (decode, crop and the
 body, photos per second with the threads the page got), head_fit_s (the one-cycle fit, lr
 finder excluded), lrfind_s, oof_s, longest_task_ms (the longest main-thread task, from a
-PerformanceObserver), uploads (requests that carried anything of the reader's: must be 0).
+PerformanceObserver; the page's own load excluded, longest_task_ms_by_step says where each
+was), uploads (requests that carried anything of the reader's: must be 0).
 
 The Python pipeline on the same machine in the same run, for comparison: the same ONNX file
 in native ONNX Runtime with the same threads on the same photos (PIL decode and crop,
@@ -39,8 +40,15 @@ from tests.test_trainer_page import cached_features
 from tests.trainer_body import from_committed
 from training.paths import BEARS
 
-LONG_TASKS = """window.__longest = 0; new PerformanceObserver((l) => { for (const e of l.getEntries())
-  window.__longest = Math.max(window.__longest, e.duration); }).observe({ type: "longtask", buffered: true });"""
+# Main-thread tasks over 50 ms, and what the page was doing when each began (the trainer's data-busy;
+# "after X": drawing X's results, once X is done).
+LONG_TASKS = """window.__tasks = []; window.__phases = [[0, "page load"]];
+new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__tasks.push([e.startTime, e.duration]); })
+  .observe({ type: "longtask", buffered: true });
+new MutationObserver(() => { const t = document.querySelector(".trn"); const last = window.__phases.at(-1)[1];
+  const b = (t && t.dataset.busy) || (/^(after |page load|photos given)/.test(last) ? last : `after ${last}`);
+  if (last !== b) window.__phases.push([performance.now(), b]); })
+  .observe(document, { subtree: true, attributes: true, attributeFilter: ["data-busy"] });"""
 WAIT = 1_800_000
 
 
@@ -60,6 +68,18 @@ def uploads(requests: list, origin: str) -> list[str]:
             if r.method != "GET" or r.post_data or not (r.url.startswith(origin) or r.url.startswith(("blob:", "data:")))]
 
 
+def long_tasks(got) -> dict:
+    """The longest main-thread task, and the longest per step of the page (where it began)."""
+    tasks, phases = got
+    per = {}
+    for start, ms in tasks:
+        phase = [name for t, name in phases if t <= start][-1]
+        per[phase] = max(per.get(phase, 0), round(ms))
+    given = next(t for t, name in phases if name == "photos given")
+    return {"longest_task_ms": max((ms for start, ms in tasks if start >= given), default=0),
+            "longest_task_ms_by_step": per}
+
+
 def in_browser(server, manifest: dict, bears: Path) -> dict:
     from playwright.sync_api import sync_playwright
 
@@ -72,6 +92,7 @@ def in_browser(server, manifest: dict, bears: Path) -> dict:
         page = ctx.new_page()
         page.goto(server.url + "train-in-browser/")
         page.wait_for_selector("[data-widget=trainer][data-mounted=yes]")
+        page.evaluate("window.__phases.push([performance.now(), 'photos given'])")  # page load is not the trainer's
         t0 = time.perf_counter()
         page.set_input_files("input[webkitdirectory]", str(bears))
         page.wait_for_selector("section[data-step=lrfind][data-suggested]", timeout=WAIT)
@@ -96,7 +117,7 @@ def in_browser(server, manifest: dict, bears: Path) -> dict:
             "features_per_s": int(ext["computed"]) / (int(ext["ms"]) / 1000),
             "head_fit_s": run["fit"]["seconds"], "fit": {k: run["fit"][k] for k in ("epochs", "max_lr", "bs", "dropout", "wd")},
             "bring_to_lrfind_s": to_lr, "fit_and_oof_wall_s": fit_and_oof,
-            "longest_task_ms": page.evaluate("window.__longest"),
+            **long_tasks(page.evaluate("[window.__tasks, window.__phases]")),
             "uploads": len(uploads(requests, server.url)),
         }
         browser.close()
