@@ -1,4 +1,4 @@
-"""The "Train your own in the browser" page in headless Chromium, on 3 x 40 real photos.
+"""The "Train your own in the browser" page in headless Chromium, on 3 x 30 real photos.
 
 One page session runs the whole loop once (module fixture `loop`): open the folder, the
 split, the activations, the learning-rate finder, one-cycle training, interpretation, the
@@ -44,7 +44,7 @@ from tests.trainer_body import from_torch
 
 pytestmark = [pytest.mark.browser, pytest.mark.data]
 
-PER_LABEL = 40
+PER_LABEL = 30
 TIMEOUT = 120_000
 PAGE = "train-in-browser/"
 
@@ -182,7 +182,7 @@ def test_the_split_is_the_projects_and_nothing_was_uploaded(loop, photos):
 def test_activations_equal_pytorchs(loop, dev, photos):
     files = sorted(loop.shas)
     assert all(loop.features[f] is not None for f in files), "a photo's activations were not cached"
-    some = files[::10]  # PyTorch's side costs ~0.2 s a photo on CI: a spread of 12 photos
+    some = files[::10]  # PyTorch's side costs ~0.2 s a photo on CI: a spread of 9 photos
     got = np.stack([loop.features[f] for f in some])
     want = torch_features(dev, [photos / f for f in some]).numpy()
     rel = np.linalg.norm(got - want, axis=1) / np.linalg.norm(want, axis=1)
@@ -220,12 +220,12 @@ def test_the_head_reaches_pytorchs_accuracy(loop, dev, photos):
 
     # ~12 steps on ~100 photos: the init and batch order move the result by several photos,
     # so the page's run is compared with PyTorch's spread over seeds, not with one seed's
-    torch_accs = sorted(torch_fit(seed) for seed in range(5))
+    torch_accs = sorted(torch_fit(seed) for seed in range(4))
     page_acc = run["metrics"]["accuracy"]
-    print(f"\nvalidation accuracy: page {page_acc:.3f}, PyTorch over 5 seeds {torch_accs[0]:.3f}..{torch_accs[-1]:.3f} "
+    print(f"\nvalidation accuracy: page {page_acc:.3f}, PyTorch over 4 seeds {torch_accs[0]:.3f}..{torch_accs[-1]:.3f} "
           f"(median {np.median(torch_accs):.3f}; {len(va)} photos); lr {fit['max_lr']:.2e}, {fit['epochs']} epochs, "
           f"fit {fit['seconds']:.3f} s")
-    assert page_acc >= 0.8
+    assert page_acc >= 0.5  # three labels: chance is 1/3 (ImageNet's body at 128 px, 72 photos to train on)
     assert torch_accs[0] - 2 / len(va) - 1e-9 <= page_acc <= torch_accs[-1] + 2 / len(va) + 1e-9
 
 
