@@ -9,9 +9,13 @@
 //   worker.js      in the worker: decode.js (file -> pixels), preprocess.js (pixels -> the
 //                  exact crop Python feeds the model), ../onnx/engine.js (the model)
 //   decision.js    ranking and the "uncertain" rule, parameters from the manifest
+//   ../trainer/myhead.js  "use my model": the reader's own head (trained on the "Train your own"
+//                  page) on the same body; ?model=mine in the address turns it on
 //
 // data-manifest on the element: the model's manifest, a site-root path.
 
+import { readParam } from "../common/urlstate.js";
+import { loadMyHead } from "../trainer/myhead.js";
 import { memoryLimits } from "./decode.js";
 import { wireInputs } from "./inputs.js";
 import { useModel } from "./model.js";
@@ -23,7 +27,8 @@ const MANIFEST = "assets/models/bears.json";
 export async function mount(el, ctx) {
   const model = useModel(ctx, ctx.asset(el.dataset.manifest || MANIFEST).href, el.dataset.variant || null);
   const view = createView(el);
-  const st = createState({ model, limits: memoryLimits(navigator), onChange: view.render });
+  const st = createState({ model, limits: memoryLimits(navigator), onChange: view.render, myHead: () => loadMyHead(),
+    mine: readParam("model") === "mine" });
   view.onSelect = st.select;
   wireInputs(ctx, view, st);
   ctx.onUnmount(st.dispose);
