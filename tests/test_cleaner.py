@@ -600,6 +600,7 @@ def test_the_example_list_unreachable_says_so(watched, site):
     page.route("**/reports/default/suspects.json", lambda route: route.abort())
     watched.allow_console_error("Failed to load resource")  # the aborted request, as the browser logs it
     page.locator(".cln-example").click()
+    page.wait_for_selector(".cln-error:not([hidden])")  # the fetch fails after the click returns
     assert "Could not load the example list" in error_text(page)
     assert page.get_attribute(".cln", "data-phase") == "empty"
 
