@@ -59,17 +59,38 @@ def test_cut_at_divergence_keeps_the_record_up_to_the_first_non_finite_loss():
     assert not cut_at_divergence(fine) and len(fine["epochs"]) == 1
 
 
+def test_computing_the_activations_leaves_the_random_state_alone(bears_dir):
+    """Whether the activation cache was hit must not change what runs next (dropout masks, lr-find)."""
+    import torch
+    from torch import nn
+
+    from training.bears.data import Items
+    from training.bears.features import body_features
+
+    files = sorted((bears_dir / "black").glob("*.jpg"))[:3]
+    items = Items(files=files, labels=["black"] * 3, classes=["black"])
+    pre = {"resize": 32, "crop": 32, "mean": [0.5] * 3, "std": [0.5] * 3}
+    torch.manual_seed(0)
+    before = torch.get_rng_state()
+    feats = body_features(nn.Flatten(), items, pre, key="test", bs=2, cache_dir=None, progress=False)
+    assert feats.shape == (3, 3 * 32 * 32)
+    assert torch.equal(torch.get_rng_state(), before)
+
+
 def test_the_command_trains_every_lr_from_the_same_start(bears_dir, bears_cache, tmp_path):
     from training.bears.cli import main
 
+    # fast_run's photos and size (conftest.py): in a whole-suite run their activations are cached already
+    data = ["--data", str(bears_dir), "--per_label", "15", "--size", "128", "--bs", "8", "--cache", str(bears_cache),
+            "--no-progress"]
     out = tmp_path / "sweep"
-    assert main(["lr-sweep", "--data", str(bears_dir), "--per_label", "8", "--size", "128", "--bs", "8",
-                 "--head_epochs", "2", "--lrs", "1e-3", "1e-5", "1e38", "--no-unfrozen", "--out", str(out),
-                 "--cache", str(bears_cache), "--no-progress"]) == 0
+    assert main(["lr-find", *data, "--num_it", "40", "--out", str(tmp_path / "find")]) == 0
+    finder = json.loads((tmp_path / "find" / "lr_find.json").read_text())
+    assert main(["lr-sweep", *data, "--head_epochs", "2", "--lrs", "1e-3", "1e-5", "1e10", "--no-unfrozen",
+                 "--finder", str(tmp_path / "find" / "lr_find.json"), "--out", str(out)]) == 0
     res = json.loads((out / "sweep.json").read_text())  # strict JSON: a diverged loss is null, never NaN
-    finder = json.loads((out / "lr_find.json").read_text())
     runs = res["runs"]
-    assert [r["lr"] for r in runs] == [1e-5, 1e-3, 1e38]  # sorted
+    assert [r["lr"] for r in runs] == [1e-5, 1e-3, 1e10]  # sorted
     steps = res["steps_per_epoch"]
     assert steps == math.ceil(res["n_train"] / 8) and res["unfrozen_finder"] is None
     for r in runs[:2]:
@@ -81,9 +102,14 @@ def test_the_command_trains_every_lr_from_the_same_start(bears_dir, bears_cache,
     big = runs[2]
     assert big["diverged"] and big["final"] is None and big["batch_loss"][-1] is None
     assert all(v is not None for v in big["batch_loss"][:-1])
-    assert res["finder"] == {"file": "lr_find.json", "suggested_lr": finder["suggested_lr"],
+    # a finder from outside the published reports is copied beside the sweep, and named there
+    assert res["finder"] == {"file": "sweep/lr_find.json", "suggested_lr": finder["suggested_lr"],
                              "min_lr_div10": finder["min_lr_div10"]}
+    assert json.loads((out / "lr_find.json").read_text()) == finder
     assert res["best"]["valid_loss"]["lr"] == 1e-3
+    # a finder recorded with another batch size is refused, with the reason
+    assert main(["lr-sweep", *data[:-3], "--bs", "16", "--cache", str(bears_cache), "--no-progress", "--no-unfrozen",
+                 "--finder", str(tmp_path / "find" / "lr_find.json"), "--out", str(out)]) == 2
 
 
 def test_the_published_sweep_is_the_default_head_stage_at_each_lr():
@@ -93,7 +119,9 @@ def test_the_published_sweep_is_the_default_head_stage_at_each_lr():
         (d.bs, d.head_epochs, d.pct_start, d.wd, d.head_dropout)
     lrs = [r["lr"] for r in SWEEP["runs"]]
     assert lrs == sorted(lrs) and d.head_lr in lrs and len(lrs) >= 10
-    finder = json.loads((SWEEP_DIR / SWEEP["finder"]["file"]).read_text())
+    assert SWEEP["finder"]["file"] == "default/lr_find.json"  # the finder the training page shows
+    finder = json.loads((SWEEP_DIR.parent / SWEEP["finder"]["file"]).read_text())
+    assert (finder["stage"], finder["bs"], finder["n_train"]) == ("head", c["bs"], SWEEP["n_train"])
     assert SWEEP["finder"]["suggested_lr"] == finder["suggested_lr"]
     assert SWEEP["finder"]["min_lr_div10"] == finder["min_lr_div10"]
     done = [r for r in SWEEP["runs"] if r["final"]]
@@ -102,7 +130,30 @@ def test_the_published_sweep_is_the_default_head_stage_at_each_lr():
         n = len(r["batch_loss"])
         assert r["diverged"] or n == c["head_epochs"] * SWEEP["steps_per_epoch"]
     if SWEEP["unfrozen_finder"]:
-        assert json.loads((SWEEP_DIR / SWEEP["unfrozen_finder"]).read_text())["stage"] == "unfrozen"
+        assert json.loads((SWEEP_DIR.parent / SWEEP["unfrozen_finder"]).read_text())["stage"] == "unfrozen"
+
+
+def test_the_sweep_at_the_default_head_lr_is_the_default_runs_stage_1():
+    """Same start, batches and dropout masks: rerun `lr-sweep` whenever `reports` retrains the default run."""
+    default = json.loads((SWEEP_DIR.parent / "default" / "report.json").read_text())
+    run = next(r for r in SWEEP["runs"] if r["lr"] == default["config"]["head_lr"])
+    frozen = [b["loss"] for b in default["history"]["batches"] if b["stage"] == "frozen"]
+    assert run["batch_loss"] == pytest.approx(frozen, rel=1e-4)
+    epochs = [e for e in default["history"]["epochs"] if e["stage"] == "frozen"]
+    for mine, theirs in zip(run["epochs"], epochs, strict=True):
+        for k in ("train_loss", "valid_loss", "error_rate"):
+            assert mine[k] == pytest.approx(theirs[k], rel=1e-4), k
+
+
+def test_the_training_pages_claims_hold_for_the_published_sweep():
+    """training.md's words around the numbers it quotes: rerunning the sweep must not leave them false."""
+    runs, near, finder = SWEEP["runs"], SWEEP["near_best"], SWEEP["finder"]
+    best = SWEEP["best"]["valid_loss"]
+    assert finder["suggested_lr"] < near["lo"] <= best["lr"] <= near["hi"] < finder["min_lr_div10"]  # "bracket"
+    assert runs[0]["final"]["error_rate"] > 0.2  # "hardly moves ... still wrong"
+    top = runs[-1]["final"]
+    assert top["error_rate"] < 0.1 and top["valid_loss"] > 10 * best["valid_loss"]  # "only ..., yet the loss"
+    assert SWEEP["n_train"] == json.loads((SWEEP_DIR.parent / "default" / "report.json").read_text())["metrics"]["n_train"]
 
 
 # ---------------------------------------------------------------- the widget's model, in Node
@@ -165,6 +216,7 @@ def test_bad_sweep_files_get_clear_messages():
                      'runs[0].final should give the run'),
         "no counts": ({**SWEEP, "valid_counts": None}, '"valid_counts" should give'),
         "no batches": ({**SWEEP, "runs": [{**run, "batch_loss": 3}, SWEEP["runs"][1]]}, "runs[0].batch_loss should list"),
+        "odd finder": ({**SWEEP, "finder": {"file": "../../secret.json"}}, '"finder.file" should name a report file'),
     }
     out = node("""
       const res = {};

@@ -9,7 +9,7 @@
 // Numbers the tests read: the readout's data-index/-lr/-valid-loss/-error-rate/-n-wrong,
 // each final-loss dot's data-lr/-valid-loss, the root's data-stage.
 
-import { axes, bindCursor, clipped, cursorMark, dots, label, line, responsiveSvg, s, vRule } from "../common/chart.js";
+import { axes, band, bindCursor, clipped, cursorMark, dots, label, line, responsiveSvg, s, vRule } from "../common/chart.js";
 import { h } from "../common/ui.js";
 import { readParam, writeParam } from "../common/urlstate.js";
 import { loadReport } from "../figures/data.js";
@@ -38,12 +38,13 @@ export async function mount(el, ctx) {
   const ui = shell(el, "fig-lrsweep", "Loading the learning-rate sweep…");
   await ui.load(async (body) => {
     const sweep = model.sweepSeries(await loadReport(ctx, dir, "sweep.json"), `${dir}/sweep.json`);
-    const finder = lrFindSeries(await loadReport(ctx, dir, sweep.finderFile), `${dir}/${sweep.finderFile}`);
-    body.replaceChildren(...widget(el, ctx, { dir, prefix, sweep, finder }));
+    // the finders are named relative to the reports folder (default/lr_find.json)
+    const finder = lrFindSeries(await loadReport(ctx, null, sweep.finderFile), sweep.finderFile);
+    body.replaceChildren(...widget(el, ctx, { prefix, sweep, finder }));
   });
 }
 
-function widget(el, ctx, { dir, prefix, sweep, finder }) {
+function widget(el, ctx, { prefix, sweep, finder }) {
   const { state, notes } = model.readState(readParam, sweep, prefix);
   const remember = () => model.writeState(sweep, state, prefix).forEach(([k, v]) => writeParam(k, v));
   const head = headView(ctx, sweep, finder, state.run, (i) => { state.run = i; remember(); });
@@ -56,7 +57,8 @@ function widget(el, ctx, { dir, prefix, sweep, finder }) {
     unfrozen.hidden = state.stage !== "unfrozen";
     if (state.stage === "unfrozen" && !finderMounted) {
       finderMounted = true;
-      Object.assign(unfrozen.dataset, { run: dir, file: sweep.unfrozenFile });
+      const [run, file] = model.splitReport(sweep.unfrozenFile);
+      Object.assign(unfrozen.dataset, { run, file });
       mountFinder(unfrozen, ctx);
     }
     if (save) remember();
@@ -130,6 +132,7 @@ function headView(ctx, sweep, finder, start, onPick) {
       { label: "finder: smoothed loss", cls: "fig-smooth" },
       { label: "a swept run's final validation loss", cls: "lsw-final", dot: true },
       { label: "its final error rate (lower panel)", cls: "lsw-err", dot: true },
+      ...(sweep.nearBest ? [{ label: `runs within ${sweep.nearBest.factor}× of the lowest validation loss`, cls: "lsw-near-key" }] : []),
       ...(sweep.steepest !== null ? [{ label: "finder's steepest point", cls: "fig-suggest-rule" }] : []),
       ...(sweep.minDiv10 !== null ? [{ label: "minimum ÷ 10", cls: "fig-min-rule" }] : []),
     ]),
@@ -170,6 +173,7 @@ function drawTop(svg, f, sweep, finder) {
   axes(svg, fl, { x, y: yLoss, yFormat: fmtTick, yTitle: "loss", xAxis: false });
   axes(svg, fe, { x, y: yErr, xFormat: fmtTick, yFormat: (v) => fmtPct(v, 0), yCount: 2, xTitle: "learning rate (log scale)", yTitle: "error" });
   const g = clipped(svg, { ...f, top: fl.top });
+  if (sweep.nearBest) band(g, x.map(sweep.nearBest.lo / 1.25), x.map(sweep.nearBest.hi * 1.25), fl, { class: "lsw-near" });
   line(g, pts.map((p) => p.lr), pts.map((p) => p.loss), x, yLoss, { class: "fig-raw" });
   line(g, pts.map((p) => p.lr), pts.map((p) => p.smoothed), x, yLoss, { class: "fig-smooth" });
   finderMarks(svg, g, fl, x, sweep);

@@ -71,12 +71,30 @@ export function sweepSeries(json, file = "sweep.json") {
     nEpochs: Math.max(...runs.map((r) => r.epochs.length)),
     what: typeof json.what === "string" ? json.what : "",
     best: { valid_loss: bestIndex(runs, "valid_loss"), error_rate: bestIndex(runs, "error_rate") },
+    nearBest: nearBestOf(json.near_best),
     steepest: isNum(finder.suggested_lr) ? finder.suggested_lr : null,
     minDiv10: isNum(finder.min_lr_div10) ? finder.min_lr_div10 : null,
-    finderFile: typeof finder.file === "string" ? finder.file : "lr_find.json",
-    unfrozenFile: typeof json.unfrozen_finder === "string" ? json.unfrozen_finder : null,
+    finderFile: reportName(finder.file, `${file}: "finder.file"`),
+    unfrozenFile: json.unfrozen_finder === null || json.unfrozen_finder === undefined ? null
+      : reportName(json.unfrozen_finder, `${file}: "unfrozen_finder"`),
   };
 }
+
+/** {factor, lo, hi}: the lrs whose runs ended near the best (null when not recorded). */
+function nearBestOf(v) {
+  const ok = v && typeof v === "object" && [v.factor, v.lo, v.hi].every(isNum) && v.lo > 0 && v.hi >= v.lo;
+  return ok ? { factor: v.factor, lo: v.lo, hi: v.hi } : null;
+}
+
+/** A report file as sweep.json names it: RUN/FILE.json under the reports folder, nothing else. */
+function reportName(v, where) {
+  need(typeof v === "string" && /^[\w.-]+\/[\w.-]+\.json$/.test(v) && !v.includes(".."),
+    `${where} should name a report file as run/file.json.`);
+  return v;
+}
+
+/** "lr_sweep/lr_find_unfrozen.json" -> ["lr_sweep", "lr_find_unfrozen.json"] */
+export const splitReport = (name) => [name.slice(0, name.indexOf("/")), name.slice(name.indexOf("/") + 1)];
 
 /** The swept run nearest to `lr` on a log scale. */
 export const nearestRun = (sweep, lr) => nearestIndex(sweep.logLrs, Math.log10(lr));

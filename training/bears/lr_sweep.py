@@ -1,6 +1,6 @@
 """The learning-rate finder, checked: train the head at each learning rate of a grid and record where it ended.
 
-    nice -n 5 python -m training.bears lr-sweep                 # -> docs/assets/reports/lr_sweep/ (about a minute)
+    nice -n 5 python -m training.bears lr-sweep                 # -> docs/assets/reports/lr_sweep/ (minutes: the unfrozen finder)
     nice -n 5 python -m training.bears lr-sweep --no-unfrozen   # the head only (seconds once activations are cached)
 
 The finder (lr_finder.py) runs one short pass while the lr grows and reads a slope off
@@ -15,18 +15,22 @@ rate. A loss that is not a finite number (the run diverged) is written as null a
 run's record stops there. At the default head_lr the run is the default `train` run's
 stage 1, batch for batch.
 
+It is compared with the head finder's recording the training page shows (--finder,
+docs/assets/reports/default/lr_find.json, written by `reports` or `lr-find`): rerun the
+sweep after `reports`, and after anything that changes the body's activations
+(architecture, preprocessing, photos).
+
 Writes into --out:
-  sweep.json               the runs (numbers and file names only)
-  lr_find.json / .png      the head's finder on the same activations and start (lr-find)
+  sweep.json               the runs, the finder's two readings, the best runs (numbers and file names only)
   lr_find_unfrozen.json / .png  the whole network's finder after the head stage (lr-find
                            --stage unfrozen; minutes on a CPU; --no-unfrozen skips it and
                            keeps an existing one)
-The widget site_widgets/lrsweep/ draws them on docs/training.md. Rerun after anything
-that changes the body's activations (architecture, preprocessing, photos).
+The widget site_widgets/lrsweep/ draws them on docs/training.md.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from dataclasses import dataclass, field
@@ -46,7 +50,9 @@ from training.bears.train import TrainConfig
 from training.options import opt
 from training.paths import ROOT, RUNS, portable
 
-DEST = ROOT / "docs" / "assets" / "reports" / "lr_sweep"
+REPORTS = ROOT / "docs" / "assets" / "reports"
+DEST = REPORTS / "lr_sweep"
+NEAR_BEST = 1.5  # "near the best run": a final validation loss at most this many times the lowest
 LRS = [m * 10.0**e for e in range(-5, 1) for m in (1, 3)] + [10.0]  # 1e-5, 3e-5, ..., 3, 10: half decades
 
 
@@ -63,6 +69,8 @@ class LRSweepConfig:
     pct_start: float = opt(TrainConfig.pct_start, "warm-up share of the cycle: train's default")
     wd: float = opt(TrainConfig.wd, "AdamW weight decay: train's default")
     head_dropout: float = opt(TrainConfig.head_dropout, "dropout before the head's Linear layer: train's default")
+    finder: str = opt(str(REPORTS / "default" / "lr_find.json"), "the head finder's recording to compare with: the one "
+                      "the training page shows (lr-find on the same data and batch size)")
     unfrozen: bool = opt(True, "also record the whole network's finder (lr-find --stage unfrozen, minutes on a CPU); "
                          "--no-unfrozen keeps the one already in --out")
     cache: str = opt(str(RUNS / "cache"), "folder for cached body activations ('' = no cache)")
@@ -119,18 +127,42 @@ def best_run(runs: list[dict], key: str) -> dict | None:
     return min(done, key=lambda r: (r["final"][key], r["lr"])) if done else None
 
 
+def near_best(runs: list[dict], best_loss: float, factor: float = NEAR_BEST) -> dict:
+    lrs = [r["lr"] for r in runs if r["final"] and r["final"]["valid_loss"] <= factor * best_loss]
+    return {"factor": factor, "lo": min(lrs), "hi": max(lrs), "n": len(lrs)}
+
+
+def load_finder(cfg: LRSweepConfig, n_train: int) -> tuple[dict, str]:
+    """The head finder's recording the sweep is compared with, and its name relative to the
+    published reports (a finder from elsewhere is copied beside sweep.json and named there)."""
+    path = Path(cfg.finder)
+    if not path.is_file():
+        raise FileNotFoundError(f"--finder {path}: no such file; run `python -m training.bears lr-find` "
+                                f"(or `reports`) on the same data first, or pass its lr_find.json")
+    f = json.loads(path.read_text())
+    if (f.get("stage"), f.get("bs"), f.get("n_train")) != ("head", cfg.bs, n_train):
+        raise ValueError(f"--finder {path} was recorded on the {f.get('stage')} with bs {f.get('bs')} and "
+                         f"{f.get('n_train')} training photos; the sweep trains the head with bs {cfg.bs} on "
+                         f"{n_train}: run lr-find on the same data and batch size")
+    try:
+        return f, path.resolve().relative_to(REPORTS.resolve()).as_posix()
+    except ValueError:  # not a published report: publish a copy beside the sweep
+        rep.write_json(Path(cfg.out) / "lr_find.json", f)
+        return f, f"{Path(cfg.out).name}/lr_find.json"
+
+
 def run_lr_sweep(cfg: LRSweepConfig) -> dict:
-    """The head finder, the sweep, and (--unfrozen) the whole network's finder; writes <out>/sweep.json."""
+    """The sweep beside the head finder's recording, and (--unfrozen) the whole network's finder; writes <out>/sweep.json."""
     lrs = sorted(set(cfg.lrs))
     if not lrs or lrs[0] <= 0:
         raise ValueError(f"--lrs must be positive learning rates, got {cfg.lrs}")
     out = Path(cfg.out)
     tcfg = train_config(cfg)
-    finder = run_lr_find(LRFindConfig(train=tcfg, stage="head"))
     t_start = time.perf_counter()
     d = cfg.data
     torch.manual_seed(d.seed)  # as train() and lr-find: the same random new head
     items, tr_idx, va_idx = prepare(d, log)
+    finder, finder_name = load_finder(cfg, len(tr_idx))
     y = torch.tensor([items.classes.index(lab) for lab in items.labels])
     pre = default_preprocess(d.arch, d.size)
     model = build_model(d.arch, len(items.classes))
@@ -154,7 +186,7 @@ def run_lr_sweep(cfg: LRSweepConfig) -> dict:
     seconds = round(time.perf_counter() - t_start, 2)
     if cfg.unfrozen:
         run_lr_find(LRFindConfig(train=options.replace(tcfg, progress=False), stage="unfrozen"))
-    res = sweep_record(cfg, finder, runs, len(tr_idx), items.subset(va_idx).counts(), seconds)
+    res = sweep_record(cfg, finder, finder_name, runs, len(tr_idx), items.subset(va_idx).counts(), seconds)
     rep.write_json(out / "sweep.json", res)
     log(f"best valid loss at lr {res['best']['valid_loss']['lr']:g}, best error rate at "
         f"lr {res['best']['error_rate']['lr']:g}; finder: steepest {finder['suggested_lr']:.2e}, "
@@ -162,8 +194,8 @@ def run_lr_sweep(cfg: LRSweepConfig) -> dict:
     return res
 
 
-def sweep_record(cfg: LRSweepConfig, finder: dict, runs: list[dict], n_train: int, valid_counts: dict,
-                 seconds: float) -> dict:
+def sweep_record(cfg: LRSweepConfig, finder: dict, finder_name: str, runs: list[dict], n_train: int,
+                 valid_counts: dict, seconds: float) -> dict:
     """sweep.json: what was run, the runs, and the finder's two readings beside the sweep's best."""
     steps = math.ceil(n_train / cfg.bs)
     best = {}
@@ -179,11 +211,15 @@ def sweep_record(cfg: LRSweepConfig, finder: dict, runs: list[dict], n_train: in
                 f"{runs[-1]['lr']:g}: {cfg.head_epochs} epochs of one cycle each ({steps} batches of {cfg.bs} an "
                 f"epoch), as the default head stage; validated on the same {sum(valid_counts.values())} photos.",
         "config": {**options.flat(cfg), "out": portable(cfg.out), "data": portable(cfg.data.data),
-                   "csv_root": portable(cfg.data.csv_root), "cache": portable(cfg.cache) if cfg.cache else ""},
+                   "csv_root": portable(cfg.data.csv_root), "cache": portable(cfg.cache) if cfg.cache else "",
+                   "finder": portable(cfg.finder)},
         "n_train": n_train, "valid_counts": valid_counts, "steps_per_epoch": steps, "seconds": seconds,
-        "finder": {"file": "lr_find.json", "suggested_lr": sug, "min_lr_div10": div10},
-        "unfrozen_finder": unfrozen.name if unfrozen.exists() else None,
+        # files named as the site fetches them: relative to docs/assets/reports/
+        "finder": {"file": finder_name, "suggested_lr": sug, "min_lr_div10": div10},
+        "unfrozen_finder": f"{unfrozen.parent.name}/{unfrozen.name}" if unfrozen.exists() else None,
         "best": best,
+        # the lrs whose run ended within NEAR_BEST x the lowest validation loss: how wide "a good lr" is
+        "near_best": near_best(runs, b["valid_loss"]) if b else None,
         # how far the finder's two readings sit from the lr whose run ended with the lowest validation loss
         "ratios": {"best_over_steepest": b["lr"] / sug, "min_div10_over_best": div10 / b["lr"]}
         if b and sug and div10 else None,
