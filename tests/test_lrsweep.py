@@ -243,8 +243,15 @@ def address(page) -> dict:
 def test_the_keyboard_picks_a_run_and_the_readout_is_sweep_json(watched, site):
     runs, lrs = SWEEP["runs"], [r["lr"] for r in SWEEP["runs"]]
     page = watched.page
+    # a missing file first: the message names it, Retry loads it once it is there
+    watched.allow_console_error(r"Failed to load resource")
+    page.route("**/assets/reports/lr_sweep/sweep.json", lambda route: route.fulfill(status=404, body="gone"))
     page.goto(site.url + "training/?lr=1.5")  # a teacher's link: no run at 1.5, the nearest one opens
     w = page.locator('[data-widget="lrsweep"]')
+    expect(w).to_have_attribute("data-phase", "error", timeout=20000)
+    expect(w.locator(".fig-error")).to_contain_text("Could not download assets/reports/lr_sweep/sweep.json: HTTP 404")
+    page.unroute("**/assets/reports/lr_sweep/sweep.json")
+    w.locator("button.fig-retry").click()
     expect(w).to_have_attribute("data-phase", "ready", timeout=20000)
     readout = w.locator(".lsw-readout")
     expect(readout).to_have_attribute("data-index", str(nearest(1.5)))
