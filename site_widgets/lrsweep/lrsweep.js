@@ -201,6 +201,7 @@ function sweepMarks(svg, g, { fl, fe }, { x, yLoss, yErr }, sweep) {
   line(g, done.map((r) => r.lr), done.map((r) => r.final.error_rate), x, yErr, { class: "lsw-err-line" });
   const finals = s("g", { class: "lsw-final" });
   const errors = s("g", { class: "lsw-err" });
+  let lastLabel = -Infinity; // off-the-top values are labelled where there is room (a phone has little)
   for (const r of sweep.runs) {
     const px = x.map(r.lr);
     if (!r.final) {
@@ -211,7 +212,11 @@ function sweepMarks(svg, g, { fl, fe }, { x, yLoss, yErr }, sweep) {
     const dot = s("circle", { cx: px, cy: yLoss.map(Math.min(r.final.valid_loss, top)), r: off ? 4 : 3.5, class: off ? "lsw-off" : null,
       "data-lr": r.lr, "data-valid-loss": r.final.valid_loss }, s("title", {}, `max_lr ${fmtLr(r.lr)}: final validation loss ${fmtLoss(r.final.valid_loss)}`));
     finals.append(dot);
-    if (off) svg.append(s("text", { class: "lsw-off-label", x: px, y: fl.top - 3, "text-anchor": "middle" }, `↑${fmtTick(Number(r.final.valid_loss.toPrecision(2)))}`));
+    if (off && px - lastLabel >= 30) {
+      lastLabel = px;
+      svg.append(s("text", { class: "lsw-off-label", x: px, y: fl.top - 3, "text-anchor": "middle" },
+        `↑${fmtTick(Number(r.final.valid_loss.toPrecision(2)))}`));
+    }
     errors.append(s("circle", { cx: px, cy: yErr.map(r.final.error_rate), r: 3.5, "data-lr": r.lr, "data-error-rate": r.final.error_rate },
       s("title", {}, `max_lr ${fmtLr(r.lr)}: final error rate ${fmtPct(r.final.error_rate)}`)));
   }
