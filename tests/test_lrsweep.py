@@ -153,7 +153,13 @@ def test_the_training_pages_claims_hold_for_the_published_sweep():
     assert runs[0]["final"]["error_rate"] > 0.2  # "hardly moves ... still wrong"
     top = runs[-1]["final"]
     assert top["error_rate"] < 0.1 and top["valid_loss"] > 10 * best["valid_loss"]  # "only ..., yet the loss"
-    assert SWEEP["n_train"] == json.loads((SWEEP_DIR.parent / "default" / "report.json").read_text())["metrics"]["n_train"]
+    default = json.loads((SWEEP_DIR.parent / "default" / "report.json").read_text())
+    assert SWEEP["n_train"] == default["metrics"]["n_train"]
+    unfrozen = json.loads((SWEEP_DIR.parent / SWEEP["unfrozen_finder"]).read_text())
+    sm = unfrozen["smoothed"]
+    assert unfrozen["stopped"].startswith("smoothed loss passed")  # "blows up ... the test stopped there"
+    assert min(sm) > 0.6 * sm[0] and sm[0] < 0.2  # "already low", "no steep stretch"
+    assert default["config"]["lr_hi"] < unfrozen["lrs"][-1]  # "below the blow-up"
 
 
 # ---------------------------------------------------------------- the widget's model, in Node
