@@ -46,6 +46,7 @@ export async function mount(el, ctx) {
 
 function widget(el, ctx, { prefix, sweep, finder }) {
   const { state, notes } = model.readState(readParam, sweep, prefix);
+  if (state.stage === "unfrozen" && !sweep.unfrozenFile) notes.push("The whole network's finder was not recorded; showing the head's.");
   const remember = () => model.writeState(sweep, state, prefix).forEach(([k, v]) => writeParam(k, v));
   const head = headView(ctx, sweep, finder, state.run, (i) => { state.run = i; remember(); });
   const unfrozen = h("div", { class: "lsw-unfrozen" });
