@@ -19,6 +19,8 @@ publishable files copied to docs/assets/reports/<name>/, plus an index.json):
 - lr_too_high / lr_too_low / too_few_epochs: the lesson's "what can go wrong" runs, made
   cheap by training only the head on the cached body activations (so each takes seconds);
   the numbers are what that head really did.
+- lr_min_div10: the head at the finder's other reading, "minimum / 10", for training.md's
+  question of which reading to trust (head only, seconds).
 - too_many_epochs: overfitting needs a model that can memorise, so this one fine-tunes the
   whole network, on purpose in the setting where that happens fastest: 10 photos per label,
   no augmentation, no dropout or weight decay, 20 epochs. The validation set is the full one.
@@ -78,6 +80,11 @@ EXPERIMENTS = {
     "lr_too_low": {"kind": "train", "overrides": dict(head_lr=1e-6, **HEAD_ONLY),
                    "what": "Learning rate far too low: the head alone, max_lr={head_lr:g}. {head_epochs} epochs later "
                            "the error rate has hardly moved from guessing."},
+    # the finder's other reading, "minimum / 10" (about 5e-2 on the default curve): does it train as well?
+    "lr_min_div10": {"kind": "train", "overrides": dict(head_lr=5e-2, **HEAD_ONLY),
+                     "what": "The learning-rate finder's other reading: the head alone, max_lr={head_lr:g}, about "
+                             "the finder's minimum divided by 10; the default run trains the head at "
+                             "{default.head_lr:g}, near the finder's steepest point."},
     "too_few_epochs": {"kind": "train", "overrides": dict(head_lr=1e-3, head_epochs=1, epochs=0),
                        "what": "Too few epochs: the head alone, max_lr={head_lr:g}, epochs={head_epochs}. Training "
                                "loss is still above validation loss: the model is underfitting."},
