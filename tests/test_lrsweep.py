@@ -149,7 +149,11 @@ def test_the_training_pages_claims_hold_for_the_published_sweep():
     """training.md's words around the numbers it quotes: rerunning the sweep must not leave them false."""
     runs, near, finder = SWEEP["runs"], SWEEP["near_best"], SWEEP["finder"]
     best = SWEEP["best"]["valid_loss"]
-    assert finder["suggested_lr"] < near["lo"] <= best["lr"] <= near["hi"] < finder["min_lr_div10"]  # "bracket"
+    assert finder["suggested_lr"] < near["lo"] <= best["lr"] <= near["hi"] < finder["min_lr_div10"]  # "between", "below the band", "above it"
+    head_lr = TrainConfig().head_lr
+    assert near["lo"] <= head_lr <= near["hi"]  # "the default head's 3e-3 inside it"
+    at_default = next(r for r in runs if r["lr"] == head_lr)["final"]["valid_loss"]
+    assert best["valid_loss"] <= at_default < near["factor"] * best["valid_loss"]  # "a few times higher did as well"
     assert runs[0]["final"]["error_rate"] > 0.2  # "hardly moves ... still wrong"
     top = runs[-1]["final"]
     assert top["error_rate"] < 0.1 and top["valid_loss"] > 10 * best["valid_loss"]  # "only ..., yet the loss"
