@@ -22,9 +22,10 @@ The commands, which only compose the above (`python -m training.bears COMMAND --
 - clean.py         keep / delete / relabel the top losses -> cleaned.csv
 - progressive.py   progressive resizing: train small, continue larger from that checkpoint
 - data_size.py     error rate against training photos per label, validation set fixed
+- lr_sweep.py      `lr-sweep`: the head trained at each lr of a grid, beside the finder's readings
 - augment_figure.py  the training transform shown on drawn pictures (no photos)
 - experiments.py   every published report, as a table of experiments (`reports`)
-- cli.py           `python -m training.bears download|lr-find|train|interpret|suspects|clean|reports|augment-figure`
+- cli.py           `python -m training.bears download|lr-find|lr-sweep|train|interpret|suspects|clean|reports|augment-figure`
 
 Options: training/options.py (every command); paths: training/paths.py.
 """

@@ -3,6 +3,7 @@
 Commands (each has --help listing every option with its default and the reason for it):
   download   fetch URL lists into label folders (parallel, verified, resumable)
   lr-find    learning-rate range test; writes lr_find.json/png into the run folder
+  lr-sweep   the head trained at each lr of a grid, beside the finder -> docs/assets/reports/lr_sweep/
   train      head on cached activations, then unfrozen with discriminative lrs; model.pt + report
   interpret  confusion matrix, most confused, top losses for the valid split or all images
   suspects   rank every photo by how likely its label is wrong (out of fold + ImageNet) -> suspects.json
@@ -22,7 +23,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from training.bears import augment_figure, clean, download, experiments, interpret, lr_finder, suspects, train
+from training.bears import augment_figure, clean, download, experiments, interpret, lr_finder, lr_sweep, suspects, train
 from training.options import add_options, from_args
 
 
@@ -30,6 +31,7 @@ def _commands():
     return {
         "download": (download.DownloadConfig, download.download, download.__doc__),
         "lr-find": (lr_finder.LRFindConfig, lr_finder.run_lr_find, lr_finder.__doc__),
+        "lr-sweep": (lr_sweep.LRSweepConfig, lr_sweep.run_lr_sweep, lr_sweep.__doc__),
         "train": (train.TrainConfig, train.train, train.__doc__),
         "interpret": (interpret.InterpretConfig, interpret.run_interpret, interpret.__doc__),
         "suspects": (suspects.SuspectsConfig, suspects.suspects, suspects.__doc__),
