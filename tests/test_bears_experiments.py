@@ -133,6 +133,19 @@ def test_init_starts_from_the_given_weights(fast_run, bears_dir, cache, tmp_path
         load_checkpoint(tmp_path / "new" / "model.pt")[0].body)
 
 
+def test_lr_find_init_sweeps_the_trained_model(fast_run, bears_dir, cache, tmp_path):
+    """Progressive resizing's re-freeze + new lr_find: `lr-find --init` starts from the checkpoint's
+    trained head (its first losses are already low), not from a new random head (about ln 3)."""
+    from training.bears.lr_finder import LRFindConfig, run_lr_find
+
+    def sweep(out, **kw):
+        cfg = LRFindConfig(train=fast(bears_dir, out, cache, **kw), num_it=12, end_lr=1e-4)
+        return run_lr_find(cfg)["losses"][0]
+
+    trained, fresh = sweep(tmp_path / "init", init=str(fast_run / "model.pt")), sweep(tmp_path / "new")
+    assert fresh > 0.5 and trained < fresh / 3, (trained, fresh)
+
+
 def test_init_must_match_the_architecture(fast_run, bears_dir, tmp_path, capsys):
     assert main(["train", "--fast", "--arch", "resnet18", "--init", str(fast_run / "model.pt"), "--data",
                  str(bears_dir), "--out", str(tmp_path), "--no-progress"]) == 2

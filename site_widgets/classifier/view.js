@@ -38,14 +38,17 @@ export function createView(el) {
     notice: h("p", { class: "clf-notice", hidden: true }),
     list: h("ol", { class: "clf-list", hidden: true, "aria-label": "photos given, with the model's answer" }),
     modelInfo: h("p", { class: "clf-model" }),
+    mineInput: h("input", { type: "checkbox", class: "clf-mine-input" }),
+    mineText: h("span"),
     onSelect: () => {},
   };
+  v.mine = h("label", { class: "clf-mine", hidden: true }, v.mineInput, " ", v.mineText);
   v.pickButton = h("button", { type: "button", class: "md-button md-button--primary", onclick: () => v.fileInput.click() },
     "Choose photos");
   v.drop = h("div", { class: "clf-drop", tabindex: "0", role: "group", "aria-label": "Give the classifier a photo" },
     h("p", {}, "Drop photos here, paste one (Ctrl+V / ⌘V), or"),
     h("div", { class: "clf-buttons" }, v.pickButton, v.cameraButton, v.loadButton),
-    v.fileInput);
+    v.mine, v.fileInput);
   v.camera = h("div", { class: "clf-camera", hidden: true }, v.video, h("div", { class: "clf-buttons" }, v.snapButton, v.closeButton));
   v.result = h("div", { class: "clf-result", hidden: true },
     h("div", { class: "clf-figures" },
@@ -65,6 +68,8 @@ function render(v, s) {
   const { el } = v;
   el.dataset.phase = s.phase;
   el.dataset.runs = String(s.runs);
+  el.dataset.mine = String(s.mine);
+  renderMine(v, s);
   v.status.set(s.status.text, s.status.kind);
   v.notice.textContent = s.notice;
   v.notice.hidden = !s.notice;
@@ -80,6 +85,16 @@ function render(v, s) {
     delete el.dataset.top;
     delete el.dataset.answer;
   }
+}
+
+/** The "use my model" switch, shown when the reader has trained a head on the "Train your own" page. */
+function renderMine(v, { myHead, mine }) {
+  v.mine.hidden = !myHead;
+  v.mineInput.checked = mine;
+  if (!myHead) return;
+  const acc = myHead.metrics?.accuracy;
+  v.mineText.textContent = `Use my model: your head (${myHead.labels.join(", ")}) on this network's body` +
+    (Number.isFinite(acc) ? `, ${(100 * acc).toFixed(1)}% right on your validation photos` : "") + ".";
 }
 
 function renderModel(v, info) {
@@ -142,7 +157,8 @@ function renderResult(v, r) {
         h("span", { class: "clf-fill", style: `width: ${(100 * p).toFixed(2)}%` })),
       h("span", { class: "clf-value" }, pct(p)))));
   const { variant, threads } = r.model;
-  v.timing.textContent = `Inference ${fmt(r.inferMs, 1)} ms (${variant} model, WebAssembly, ${threadWord(threads)}, in a background thread); ` +
+  v.result.dataset.mine = String(Boolean(r.mine));
+  v.timing.textContent = `${r.mine ? "Your head on the site's body. " : ""}Inference ${fmt(r.inferMs, 1)} ms (${variant} model, WebAssembly, ${threadWord(threads)}, in a background thread); ` +
     `preprocessing ${fmt(r.preMs, 1)} ms; ${fmt(r.totalMs, 0)} ms from your ${r.via} to this result. Nothing was uploaded.`;
   const notes = [...r.notes, sizeNote(r.width, r.height, { crop: r.crop })].filter(Boolean);
   v.notes.replaceChildren(...notes.map((n) => h("li", {}, n)));

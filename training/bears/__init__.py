@@ -21,12 +21,14 @@ The commands, which only compose the above (`python -m training.bears COMMAND --
 - holdout.py       `holdout`: the same training once per photo source, validated on the source left out
 - lr_finder.py     the range test (exponentially growing lr, smoothed loss, suggestion) and `lr-find`
 - interpret.py     `interpret`: a checkpoint's predictions on its validation split or on all photos
+- suspects.py      every photo ranked by out-of-fold predictions + the ImageNet head -> suspects.json
 - clean.py         keep / delete / relabel the top losses -> cleaned.csv
 - progressive.py   progressive resizing: train small, continue larger from that checkpoint
 - data_size.py     error rate against training photos per label, validation set fixed
+- lr_sweep.py      `lr-sweep`: the head trained at each lr of a grid, beside the finder's readings
 - augment_figure.py  the training transform shown on drawn pictures (no photos)
 - experiments.py   every published report, as a table of experiments (`reports`)
-- cli.py           `python -m training.bears download|lr-find|train|holdout|interpret|clean|reports|augment-figure`
+- cli.py           `python -m training.bears download|lr-find|lr-sweep|train|holdout|interpret|suspects|clean|reports|augment-figure`
 
 Options: training/options.py (every command); paths: training/paths.py.
 """

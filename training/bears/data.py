@@ -25,6 +25,12 @@ Data without such prefixes has no groups, and the reports say so instead of show
 Negatives (photos of none of the labels, e.g. ../shared/data/not_bears) are split in two
 seeded halves: the "test" half only ever measures how often the model says "none of these";
 the "train" half may join training as all-zero targets (`train --train_negatives`, bce only).
+
+`--decisions FILE` applies a reviewed list of `file,action[,label]` rows (what `clean
+--decisions` and the browser cleaner's decisions.csv hold) while loading: deleted photos
+are dropped, relabelled ones get their new label. It is applied after the split, so every
+photo stays on its side: the validation set is the raw data's minus the deletions, with
+the corrected labels, and a cleaned run can be compared photo for photo with a raw one.
 """
 
 from __future__ import annotations
@@ -71,6 +77,9 @@ class DataConfig:
                        "'' = the random split")
     negatives: str = opt(NOT_BEARS, "folder of photos that show none of the labels: half of them (seeded) measure "
                          "how often the model says 'none of these'; '' or a missing folder: not measured")
+    decisions: str | None = opt(None, "a reviewed file,action[,label] CSV (keep | delete | relabel; e.g. "
+                                "training/bears/decisions/bears.csv) applied after the split: deletions dropped, "
+                                "relabels applied, both counted in the report (default: the photos as they are)")
 
     @classmethod
     def from_checkpoint(cls, meta: dict, data: str | Path | None = None) -> "DataConfig":
@@ -80,6 +89,8 @@ class DataConfig:
         then its own). A relative path in the record is read against the repository,
         which is how published files name it."""
         cfg = options.build(cls, meta.get("config") or {})
+        if cfg.decisions:  # the reviewed list names photos relative to the data root, wherever it is
+            cfg = options.replace(cfg, decisions=str(in_repo(cfg.decisions)))
         negs = str(in_repo(cfg.negatives)) if cfg.negatives else ""
         if data is not None:
             return options.replace(cfg, data=str(data), csv_root=None, negatives=negs)
@@ -114,6 +125,7 @@ class Items:
     labels: list[str]
     classes: list[str]
     skipped: list[dict] = field(default_factory=list)
+    decided: dict | None = None  # what --decisions changed (decisions_summary), None without one
 
     def __len__(self):
         return len(self.files)
@@ -195,6 +207,68 @@ def verify(items: Items) -> Items:
     return out
 
 
+ACTIONS = ("keep", "delete", "relabel")
+
+
+def read_decisions(path: str | Path, classes: list[str] | None = None) -> dict[str, tuple[str, str | None]]:
+    """A reviewed list -> {file: (action, new label or None)}. Rows: file,action[,label]; a
+    header row (file,...) and rows starting with # are skipped; the last row of a file wins.
+    (`classes` is accepted for old callers; a relabel may introduce a label.)"""
+    out = {}
+    with open(path, newline="") as f:
+        for i, row in enumerate(csv.reader(f), 1):
+            if not row or row[0].strip().startswith("#") or (i == 1 and row[0].strip() == "file"):
+                continue
+            file, action = unguard_cell(row[0].strip()), (row[1].strip().lower() if len(row) > 1 else "")
+            label = unguard_cell(row[2].strip()) if len(row) > 2 and row[2].strip() else None
+            if action not in ACTIONS:
+                raise ValueError(f"{path}:{i}: action must be one of {ACTIONS}, got {action!r}")
+            if action == "relabel" and not label:
+                raise ValueError(f"{path}:{i}: relabel needs a label (file,relabel,LABEL)")
+            out[file] = (action, label)
+    return out
+
+
+def check_decisions(decisions: dict, items: Items, root: Path, path: str | Path) -> None:
+    """Every file a decisions list names must be a photo of the data set: a typo, or a list
+    made for other photos, would otherwise change nothing without a word."""
+    known = {relative(f, root) for f in items.files}
+    unknown = sorted(set(decisions) - known)
+    if unknown:
+        raise ValueError(f"--decisions {path}: {len(unknown)} file(s) are not photos of {root}: "
+                         f"{', '.join(unknown[:5])}{' ...' if len(unknown) > 5 else ''} (names are relative to "
+                         f"the data folder, as in black/x.jpg)")
+
+
+def apply_decisions(items: Items, tr_idx: list[int], va_idx: list[int], decisions: dict, root: Path,
+                    path: str | Path) -> tuple[Items, list[int], list[int]]:
+    """Drop the deleted photos and relabel the relabelled ones, each staying on its side of
+    the split; the returned items carry what changed in `decided` (decisions_summary)."""
+    keep, labels, deleted, relabelled = [], [], [], []
+    for i, (f, lab) in enumerate(zip(items.files, items.labels)):
+        key = relative(f, root)
+        action, new = decisions.get(key, ("keep", None))
+        if action == "delete":
+            deleted.append({"file": key, "label": lab})
+            continue
+        if action == "relabel" and new != lab:
+            relabelled.append({"file": key, "from": lab, "to": new})
+            lab = new
+        keep.append(i)
+        labels.append(lab)
+    where = {old: new for new, old in enumerate(keep)}
+    out = Items([items.files[i] for i in keep], labels, sorted(set(labels)), items.skipped)
+    out.decided = decisions_summary(path, decisions, deleted, relabelled)
+    return out, [where[i] for i in tr_idx if i in where], [where[i] for i in va_idx if i in where]
+
+
+def decisions_summary(path, decisions: dict, deleted: list[dict], relabelled: list[dict]) -> dict:
+    """What a run's report says about the decisions it applied: counts, then the photos."""
+    changes = Counter([f"{d['label']} -> deleted" for d in deleted] + [f"{r['from']} -> {r['to']}" for r in relabelled])
+    return {"file": str(path), "reviewed": len(decisions), "n_deleted": len(deleted), "n_relabelled": len(relabelled),
+            "changes": dict(sorted(changes.items())), "deleted": deleted, "relabelled": relabelled}
+
+
 def limit_per_label(items: Items, n: int, seed: int = 0) -> Items:
     """At most `n` images per label, chosen at random (for fast runs and tests)."""
     rng = random.Random(seed)
@@ -272,13 +346,17 @@ def prepare(cfg: DataConfig, log=print, calibration: bool = False):
     --holdout G: validation = group G, and the other groups' random split gives the
     training photos and the calibration photos (the random split: calibration = validation)."""
     items = load_items(cfg.data, cfg.csv_root)
+    root = data_root(cfg.data, cfg.csv_root)
+    decisions = read_decisions(cfg.decisions) if cfg.decisions else None
+    if decisions is not None:
+        check_decisions(decisions, items, root, cfg.decisions)
     if cfg.per_label:
         items = limit_per_label(items, cfg.per_label, cfg.seed)
     items = verify(items)
     for s in items.skipped:
         log(f"skipped {s['file']}: {s['reason']}")
     tr_idx, va_idx = split(items, cfg.valid_pct, cfg.seed)
-    cal_idx = va_idx
+    cal_idx = None  # the calibration photos: the validation split, unless a source is held out
     if cfg.holdout:
         groups, note = groups_of(items, cfg.groups)
         if groups is None:
@@ -289,6 +367,14 @@ def prepare(cfg: DataConfig, log=print, calibration: bool = False):
         r_tr, r_cal = split(items.subset(rest), cfg.valid_pct, cfg.seed)
         tr_idx, cal_idx = [rest[i] for i in r_tr], [rest[i] for i in r_cal]
         va_idx = [i for i, g in enumerate(groups) if g == cfg.holdout]
+    if decisions is not None:  # after the split: each photo stays on its side
+        if cal_idx is not None:
+            cal_idx = apply_decisions(items, cal_idx, [], decisions, root, cfg.decisions)[1]
+        items, tr_idx, va_idx = apply_decisions(items, tr_idx, va_idx, decisions, root, cfg.decisions)
+        d = items.decided
+        log(f"decisions {cfg.decisions}: {d['reviewed']} reviewed, {d['n_deleted']} deleted, "
+            f"{d['n_relabelled']} relabelled ({', '.join(f'{k}: {v}' for k, v in d['changes'].items()) or 'no change'})")
+    cal_idx = va_idx if cal_idx is None else cal_idx
     seed = cfg.seed if cfg.sample_seed is None else cfg.sample_seed
     if cfg.train_per_label:  # a smaller training set, the same validation set
         tr_items = limit_per_label(items.subset(tr_idx), cfg.train_per_label, seed)

@@ -41,8 +41,11 @@ def body_features(body: nn.Module, items: Items, pre: dict, key: str, bs: int = 
         return torch.load(path, weights_only=True)
     body.eval()
     ds = ImageDataset(items, eval_transform(pre, view))
+    # its own generator: a DataLoader without one draws a seed from torch's global RNG, so whether the
+    # cache was hit would change the dropout masks (and the lr-find curve) of what runs next
+    dl = DataLoader(ds, batch_size=bs, generator=torch.Generator())
     feats = [body(xb.contiguous(memory_format=torch.channels_last))
-             for xb, _ in tqdm(DataLoader(ds, batch_size=bs), desc="body activations", disable=not progress, leave=False)]
+             for xb, _ in tqdm(dl, desc="body activations", disable=not progress, leave=False)]
     feats = torch.cat(feats)
     if path:
         path.parent.mkdir(parents=True, exist_ok=True)

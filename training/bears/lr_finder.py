@@ -9,9 +9,13 @@ lesson's other rule of thumb, "the minimum divided by 10", is reported too.
 
     python -m training.bears lr-find                    # the head, on cached activations -> runs/default/lr_find.png
     python -m training.bears lr-find --stage unfrozen   # the whole net after a quick head fit (minutes)
+    python -m training.bears lr-find --init runs/small/model.pt --size 224   # a trained model, at a new size
 
 The command takes every `train` option, so the range test runs on the data, batch
 size and sampling the training will use (the best lr depends on the batch size).
+With --init it starts from that checkpoint's body and head instead of ImageNet's body
+and a new head: the lesson's progressive resizing re-freezes the body and runs the
+finder again at the larger size.
 """
 
 from __future__ import annotations
@@ -138,8 +142,8 @@ def run_lr_find(cfg: LRFindConfig) -> dict:
     model.body.to(memory_format=torch.channels_last)
     set_body_trainable(model, False)
     t0 = time.perf_counter()
-    feats = body_features(model.body, items, pre, key=body_key(d.arch), progress=tcfg.progress,
-                          cache_dir=Path(tcfg.cache) if tcfg.cache else None)
+    feats = body_features(model.body, items, pre, key=body_key(d.arch, init and init["body_sha1"]),
+                          progress=tcfg.progress, cache_dir=Path(tcfg.cache) if tcfg.cache else None)
     t_features = round(time.perf_counter() - t0, 2)
     t0 = time.perf_counter()
     g = torch.Generator().manual_seed(d.seed)

@@ -364,4 +364,5 @@ def data_summary(cfg: DataConfig, items: Items, train_items: Items, valid_items:
     return {"source": str(cfg.data), "counts": items.counts(), "train": len(train_items), "valid": len(valid_items),
             "holdout": cfg.holdout or None,
             "train_counts": train_items.counts(), "valid_counts": valid_items.counts(),
-            "skipped": [{**s, "file": relative(Path(s["file"]), root)} for s in items.skipped]}
+            "skipped": [{**s, "file": relative(Path(s["file"]), root)} for s in items.skipped],
+            **({"decisions": items.decided} if items.decided else {})}  # --decisions: what it changed
