@@ -10,9 +10,6 @@ page that computes activations in batches will use.
 
 from __future__ import annotations
 
-import pytest
-
-pytestmark = pytest.mark.browser
 
 SCRIPT = """async () => {
   const root = new URL("../", location.href);

@@ -22,7 +22,6 @@ from export.pixels import load_pixels
 from export.to_onnx import ExportConfig, export
 from tests.support import ROOT
 
-pytestmark = pytest.mark.data
 LABELS = ["black", "grizzly", "teddy"]
 
 

@@ -168,7 +168,6 @@ def as_float(v):
     return None if v in (None, "null") else float(v)
 
 
-@pytest.mark.browser
 def test_lrfind_marks_the_steepest_slope_left_of_the_minimum(watched, site):
     lf = json.loads((REPORTS / BASELINE / "lr_find.json").read_text())
     page, w = open_widget(watched, site, "training/", "lrfind")
@@ -188,7 +187,6 @@ def test_lrfind_marks_the_steepest_slope_left_of_the_minimum(watched, site):
     assert w.locator(".fig-plot").get_attribute("role") == "slider"
 
 
-@pytest.mark.browser
 def test_lrfind_readout_by_keyboard_and_pointer(watched, site):
     lf = json.loads((REPORTS / BASELINE / "lr_find.json").read_text())
     n = len(lf["lrs"])
@@ -235,7 +233,6 @@ def test_lrfind_readout_by_keyboard_and_pointer(watched, site):
     check(30)
 
 
-@pytest.mark.browser
 @pytest.mark.parametrize("path", ["training/", "tricks/", "wrong/"])
 def test_onecycle_readout_is_the_recorded_batch(watched, site, path):
     page = watched.page
@@ -294,7 +291,6 @@ def expected_metrics(run):
             "epochs": float(len(report(run)["history"]["epochs"])), "n_train": float(m["n_train"])}
 
 
-@pytest.mark.browser
 def test_wrongruns_switches_to_every_run_and_the_url_keeps_it(watched, site):
     page, w = open_widget(watched, site, "wrong/", "wrongruns")
     radios = w.locator('input[type="radio"]')
@@ -322,7 +318,6 @@ def test_wrongruns_switches_to_every_run_and_the_url_keeps_it(watched, site):
     expect(page.locator('[data-widget="wrongruns"]')).to_have_attribute("data-shown", WRONG_RUNS[0], timeout=15000)
 
 
-@pytest.mark.browser
 def test_wrongruns_keyboard_only(watched, site):
     page, w = open_widget(watched, site, "wrong/", "wrongruns")
     expect(w).to_have_attribute("data-shown", WRONG_RUNS[0], timeout=10000)
@@ -338,7 +333,6 @@ def test_wrongruns_keyboard_only(watched, site):
     assert f"run={WRONG_RUNS[1]}" in page.url
 
 
-@pytest.mark.browser
 def test_wrongruns_unknown_run_in_the_url_says_so(watched, site):
     page = watched.page
     page.goto(site.url + "wrong/?run=no_such_run")
@@ -379,7 +373,6 @@ def check_matrix(w, run):
             expect(first).to_contain_text(f"{want[0]['prob_pred']:.3f}")
 
 
-@pytest.mark.browser
 def test_confusion_cells_equal_the_report_and_list_their_images(watched, site):
     page, w = open_widget(watched, site, "interpret/", "confusion", run=BASELINE)
     check_matrix(w, BASELINE)
@@ -394,7 +387,6 @@ def test_confusion_cells_equal_the_report_and_list_their_images(watched, site):
         check_matrix(w, run)
 
 
-@pytest.mark.browser
 def test_confusion_by_keyboard_and_show_all(watched, site):
     page, w = open_widget(watched, site, "interpret/", "confusion", run=BASELINE)
     it = report(BASELINE)["interpretation"]
@@ -416,7 +408,6 @@ def test_confusion_by_keyboard_and_show_all(watched, site):
         assert more.count() == 0
 
 
-@pytest.mark.browser
 def test_a_failed_download_says_which_file_and_can_be_retried(watched, site):
     page = watched.page
     watched.allow_console_error(r"Failed to load resource")
@@ -436,7 +427,6 @@ def test_a_failed_download_says_which_file_and_can_be_retried(watched, site):
     expect(w.locator(".fig-suggest")).to_have_count(1)
 
 
-@pytest.mark.browser
 def test_malformed_json_gets_a_clear_message(watched, site):
     page = watched.page
     page.route("**/assets/reports/default/report.json", lambda route: route.fulfill(
@@ -455,7 +445,6 @@ def test_malformed_json_gets_a_clear_message(watched, site):
     expect(page.locator('[data-widget="lrfind"]')).to_have_attribute("data-phase", "ready", timeout=15000)
 
 
-@pytest.mark.browser
 def test_phone_width_dark_palette_and_reduced_motion(browser, site):
     context = browser.new_context(viewport={"width": 375, "height": 800}, color_scheme="dark", reduced_motion="reduce")
     page = context.new_page()

@@ -12,7 +12,6 @@ import pytest
 
 from tests.support import ROOT
 
-pytestmark = pytest.mark.browser
 
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 THEME_OWN = {"aria-dialog-name": ".md-search", "landmark-unique": ".md-code__nav"}

@@ -27,7 +27,6 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-pytestmark = pytest.mark.browser
 
 ROUNDS = 10
 HEAP_GROWTH = 1.20

@@ -13,13 +13,11 @@ import json
 import re
 import time
 
-import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import Watch
 from tests.support import ROOT, build_site, start_server
 
-pytestmark = pytest.mark.browser
 
 STATE = "document.documentElement.dataset.offline"
 ARTICLE = ".md-content article"  # search results are <article>s too
@@ -199,7 +197,6 @@ def test_python_still_starts_offline_after_one_use_online(watched, site):
     page.context.set_offline(False)
 
 
-@pytest.mark.data
 def test_classifier_still_works_offline_after_one_use_online(watched, site, bears_dir):
     """The kept model passes the classifier's SHA-256 check when it comes from the cache."""
     photo = sorted((bears_dir / "grizzly").glob("*.jpg"))[0]

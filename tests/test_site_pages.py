@@ -4,10 +4,6 @@ it mounts (runtimes stay unloaded until a reader uses a widget)."""
 
 import re
 
-import pytest
-
-pytestmark = pytest.mark.browser
-
 
 def page_urls(site):
     sitemap = (site.root / "sitemap.xml").read_text()
