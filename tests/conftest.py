@@ -19,10 +19,9 @@ Markers follow from the fixtures a test uses (see pytest_collection_modifyitems)
 they cannot lie: ``browser`` = drives Chromium, ``data`` = reads the real photos.
 ``-m "not browser"`` runs the fast part. tests/test_markers.py checks that none is set by hand.
 
-With pytest-xdist (``-n 2 --dist loadgroup``, the README's command) every worker has its own
-session: the site build and Chromium are made once per worker; tests that share a costlier
-fixture (a training run, a module's export) are kept on one worker (xdist_group), so that
-work is still done once.
+With pytest-xdist (``bash .ci/test`` runs ``-n 2 --dist loadfile``) every worker has its own
+session: the site build, Chromium and ``fast_run`` are made once per worker that needs them
+(seconds each); a test file stays on one worker, so its module fixtures are made once.
 """
 
 from __future__ import annotations
@@ -84,11 +83,8 @@ def fast_run(bears_dir, bears_cache, tmp_path_factory) -> Path:
 # A test's markers come from the fixtures it uses (directly or through other fixtures).
 BROWSER_FIXTURES = {"browser", "watched"}
 DATA_FIXTURES = {"bears_dir", "not_bears_dir", "urls_dir"}
-# Session fixtures every xdist worker makes for itself (cheap, or needed by most tests).
-PER_WORKER = {"site", "built_site", "browser"} | DATA_FIXTURES
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(config, items):
     for item in items:
         used = set(getattr(item, "fixturenames", ()))
@@ -96,37 +92,6 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.browser)
         if used & DATA_FIXTURES:
             item.add_marker(pytest.mark.data)
-    if hasattr(config, "workerinput"):  # an xdist worker
-        for item, group in shared_work_groups(items).items():
-            item.add_marker(pytest.mark.xdist_group(group))
-
-
-def costly_fixtures(item) -> set[str]:
-    """The project's fixtures an item uses that outlive one test, but those every worker makes."""
-    info = getattr(item, "_fixtureinfo", None)
-    keys = set()
-    for name, defs in (info.name2fixturedefs.items() if info else ()):
-        fd = defs[-1]
-        where = getattr(fd.func, "__module__", "") or ""
-        if fd.scope != "function" and where.startswith("tests.") and name not in PER_WORKER:
-            keys.add(f"{where}.{name}")
-    return keys
-
-
-def shared_work_groups(items) -> dict:
-    """item -> group name, such that items sharing a costly fixture are in one group (union-find)."""
-    parent: dict[str, str] = {}
-
-    def root(k):
-        while parent.setdefault(k, k) != k:
-            k = parent[k]
-        return k
-
-    keys = {item: sorted(costly_fixtures(item)) for item in items}
-    for ks in keys.values():
-        for k in ks[1:]:
-            parent[root(k)] = root(ks[0])
-    return {item: root(ks[0]) for item, ks in keys.items() if ks}
 
 
 @pytest.fixture(scope="session")
