@@ -341,36 +341,42 @@ def test_wrongruns_unknown_run_in_the_url_says_so(watched, site):
     expect(w).to_contain_text("No recorded run is called “no_such_run”")
 
 
+# What the cell list shows after the k-th cell was pressed, read in one round trip.
+CELL_LIST = """(el, k) => {
+  const lst = el.querySelector('.fig-cell-list'), note = lst.querySelector('.fig-note');
+  const rows = [...lst.querySelectorAll('tr[data-file]')];
+  return {actual: lst.dataset.actual, predicted: lst.dataset.predicted,
+    pressed: el.querySelectorAll('table.fig-cm button.fig-cell')[k].getAttribute('aria-pressed'),
+    files: rows.map((r) => r.dataset.file), complete: note.dataset.complete, note: note.textContent,
+    firstLoss: rows.length ? rows[0].querySelector('td[data-loss]').dataset.loss : null,
+    firstText: rows.length ? rows[0].textContent : null};
+}"""
+
+
 def check_matrix(w, run):
     it = report(run)["interpretation"]
     top = top_losses(run)
     classes = it["classes"]
     cells = w.locator("table.fig-cm button.fig-cell")
-    assert cells.count() == len(classes) ** 2
-    for k in range(cells.count()):
-        cell = cells.nth(k)
+    shown = cells.evaluate_all("bs => bs.map((b) => [b.dataset.actual, b.dataset.predicted, Number(b.textContent)])")
+    assert shown == [[a, p, it["confusion"][i][j]] for i, a in enumerate(classes) for j, p in enumerate(classes)]
+    for k in range(len(shown)):
         i, j = divmod(k, len(classes))
-        assert cell.get_attribute("data-actual") == classes[i] and cell.get_attribute("data-predicted") == classes[j]
-        assert int(cell.text_content()) == it["confusion"][i][j]
-        cell.click()
-        lst = w.locator(".fig-cell-list")
-        expect(lst).to_have_attribute("data-actual", classes[i])
-        expect(lst).to_have_attribute("data-predicted", classes[j])
-        assert cell.get_attribute("aria-pressed") == "true"
-        files = lst.locator("tr[data-file]").evaluate_all("rs => rs.map(r => r.dataset.file)")
+        cells.nth(k).click()  # the list is redrawn in the click handler
+        got = w.evaluate(CELL_LIST, k)
+        assert (got["actual"], got["predicted"], got["pressed"]) == (classes[i], classes[j], "true")
         want = [t for t in top if t["label"] == classes[i] and t["pred"] == classes[j]]
-        assert files == [t["file"] for t in want]
+        assert got["files"] == [t["file"] for t in want]
         if len(top) == it["n"]:
-            assert len(files) == it["confusion"][i][j]
-            assert lst.locator(".fig-note").get_attribute("data-complete") == "true"
+            assert len(got["files"]) == it["confusion"][i][j]
+            assert got["complete"] == "true"
         else:
-            assert len(files) <= it["confusion"][i][j]
-            if len(files) < it["confusion"][i][j]:
-                expect(lst.locator(".fig-note")).to_contain_text(f"{len(files)} of {it['confusion'][i][j]} listed in top_losses.json")
+            assert len(got["files"]) <= it["confusion"][i][j]
+            if len(got["files"]) < it["confusion"][i][j]:
+                assert f"{len(got['files'])} of {it['confusion'][i][j]} listed in top_losses.json" in got["note"]
         if want:
-            first = lst.locator("tr[data-file]").first
-            assert float(first.locator("td[data-loss]").get_attribute("data-loss")) == want[0]["loss"]
-            expect(first).to_contain_text(f"{want[0]['prob_pred']:.3f}")
+            assert float(got["firstLoss"]) == want[0]["loss"]
+            assert f"{want[0]['prob_pred']:.3f}" in got["firstText"]
 
 
 def test_confusion_cells_equal_the_report_and_list_their_images(watched, site):
