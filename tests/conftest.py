@@ -17,7 +17,11 @@
 
 Markers follow from the fixtures a test uses (see pytest_collection_modifyitems), so
 they cannot lie: ``browser`` = drives Chromium, ``data`` = reads the real photos.
-``-m "not browser"`` runs the fast part.
+``-m "not browser"`` runs the fast part. tests/test_markers.py checks that none is set by hand.
+
+With pytest-xdist (``bash .ci/test`` runs ``-n 2 --dist loadfile``) every worker has its own
+session: the site build, Chromium and ``fast_run`` are made once per worker that needs them
+(seconds each); a test file stays on one worker, so its module fixtures are made once.
 """
 
 from __future__ import annotations

@@ -27,8 +27,6 @@ from training.bears.progressive import run_progressive
 from training.bears.report import clean_json
 from training.bears.train import TrainConfig
 
-pytestmark = pytest.mark.data
-
 
 def strict_json(path: Path):
     return json.loads(path.read_text(), parse_constant=lambda c: pytest.fail(f"{path} has {c}"))

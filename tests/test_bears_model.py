@@ -174,7 +174,6 @@ def test_head_from_imagenet_rows_answers_like_the_pretrained_classifier():
         build_model("efficientnet_lite0", 3, init_rows=[1, 2])
 
 
-@pytest.mark.data
 def test_the_lite_weights_read_imagenet_best_with_half_normalisation(not_bears_dir):
     """The bug this project shipped: ImageNet's mean/std fed to a body trained on (x - 0.5) / 0.5.
     The untouched 1000-way classifier's cross-entropy on the not_bears photos' own ImageNet classes

@@ -25,7 +25,6 @@ from PIL import Image, ImageOps
 
 from tests.support import CHROMIUM, CHROMIUM_ARGS, ROOT
 
-pytestmark = [pytest.mark.browser, pytest.mark.data]
 
 MODELS = ROOT / "docs" / "assets" / "models"
 # The browser reproduces Python's pixels exactly (the crops are compared pixel for pixel

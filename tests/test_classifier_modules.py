@@ -59,7 +59,6 @@ def js_resize_crop(tmp_path: Path, images: list[Image.Image], resize=224, crop=2
     return [np.fromfile(s["out"], np.uint8).reshape(crop, crop, 3) for s in specs]
 
 
-@pytest.mark.data
 def test_resize_and_crop_equal_pil_on_real_photos(bears_dir, tmp_path):
     from training.bears.images import open_image
 

@@ -12,11 +12,7 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from tests.support import ROOT
-
-pytestmark = pytest.mark.browser
 
 SCRIPT = """async () => {
   const root = new URL("../", location.href);

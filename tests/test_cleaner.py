@@ -269,8 +269,6 @@ def only_own_requests(watched, site):
 
 # ---------------------------------------------------------------- the whole round trip
 
-@pytest.mark.browser
-@pytest.mark.data
 def test_mark_reload_export_and_training_reads_it(watched, site, bears_copy, tmp_path):
     from training.bears.clean import CleanConfig, clean, read_decisions
     from training.bears.data import load_items, verify
@@ -402,8 +400,6 @@ def test_mark_reload_export_and_training_reads_it(watched, site, bears_copy, tmp
 
 # ---------------------------------------------------------------- the committed example, the real folder
 
-@pytest.mark.browser
-@pytest.mark.data
 def test_example_list_with_the_real_folder_pages_and_exports_the_data_set(watched, site, bears_dir, tmp_path):
     from training.bears.data import items_from_folder, load_items
 
@@ -463,8 +459,6 @@ def test_example_list_with_the_real_folder_pages_and_exports_the_data_set(watche
     only_own_requests(watched, site)
 
 
-@pytest.mark.browser
-@pytest.mark.data
 def test_plain_selections_and_a_drop_find_the_photos(watched, site, bears_copy):
     data, tl_path, tl = bears_copy
     page = open_cleaner(watched, site)
@@ -496,8 +490,6 @@ def test_plain_selections_and_a_drop_find_the_photos(watched, site, bears_copy):
 
 # ---------------------------------------------------------------- bad input
 
-@pytest.mark.browser
-@pytest.mark.data
 def test_bad_input_gets_a_clear_message_and_loses_nothing(watched, site, bears_copy, tmp_path):
     data, tl_path, tl = bears_copy
     bad = tmp_path / "bad"
@@ -554,8 +546,6 @@ def test_bad_input_gets_a_clear_message_and_loses_nothing(watched, site, bears_c
     only_own_requests(watched, site)
 
 
-@pytest.mark.browser
-@pytest.mark.data
 def test_full_storage_is_said_and_the_page_keeps_working(watched, site, bears_copy, tmp_path):
     data, tl_path, tl = bears_copy
     page = open_cleaner(watched, site)
@@ -605,8 +595,6 @@ def test_the_example_list_unreachable_says_so(watched, site):
     assert page.get_attribute(".cln", "data-phase") == "empty"
 
 
-@pytest.mark.browser
-@pytest.mark.data
 def test_a_suspect_list_shows_its_suggestions_and_training_applies_its_decisions(watched, site, bears_dir, tmp_path):
     """The published ranking's rows for a few real photos copied to tmp, plus a puppy from the teddy folder."""
     from training.bears.data import DataConfig, prepare, read_decisions

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from tests.support import copy_photos
 from tests.test_cleaner import open_folder, open_list
 
@@ -34,8 +32,6 @@ def nav_to(page, href_end: str):
     page.wait_for_function("(h) => location.pathname.endsWith(h)", arg=href_end)
 
 
-@pytest.mark.browser
-@pytest.mark.data
 def test_leaving_the_page_ends_listeners_timers_and_object_urls(watched, site, bears_dir, tmp_path):
     data = copy_photos(bears_dir, tmp_path / "bears", 2)
     files = sorted(str(p.relative_to(data)) for p in data.rglob("*.jpg"))

@@ -52,7 +52,6 @@ def test_comes_from_a_candidate_the_table_measured(manifest):
     assert manifest["metrics"]["valid_accuracy"] >= 0.9
 
 
-@pytest.mark.data
 def test_validation_accuracy_is_reproduced(manifest, bears_dir):
     split = split_for_checkpoint({"labels": manifest["labels"], "config": manifest["config"]}, bears_dir)
     assert len(split.valid) == manifest["split"]["valid"]

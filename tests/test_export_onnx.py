@@ -24,7 +24,6 @@ from export.quantize import BROWSER_SESSION_CONFIG, int8_per_channel, round_weig
 from export.to_onnx import ExportConfig, export
 from training.bears.decision import NONE, UNSURE
 
-pytestmark = pytest.mark.data
 LABELS = ["black", "grizzly", "teddy"]
 SIZE = 128
 RULE = {"thresholds": [7.0, 7.0, 5.0], "sure": 2 / 3, "quantile": 0.05, "slack": 0.5, "calibration": "test"}

@@ -12,12 +12,10 @@ import subprocess
 import sys
 
 import numpy as np
-import pytest
 
 from export.predict import MANIFEST, Model, classify, main
 from tests.support import ROOT
 
-pytestmark = pytest.mark.data
 
 
 def test_json_lines_for_photos_and_a_folder_with_bad_files_on_their_own_line(bears_dir, tmp_path, capsys):

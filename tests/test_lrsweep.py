@@ -249,7 +249,6 @@ def address(page) -> dict:
     return {k: v[0] for k, v in parse_qs(urlsplit(page.url).query).items()}
 
 
-@pytest.mark.browser
 def test_the_keyboard_picks_a_run_and_the_readout_is_sweep_json(watched, site):
     runs, lrs = SWEEP["runs"], [r["lr"] for r in SWEEP["runs"]]
     page = watched.page

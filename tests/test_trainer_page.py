@@ -42,7 +42,6 @@ import torch
 from tests.support import start_server
 from tests.trainer_body import from_torch
 
-pytestmark = [pytest.mark.browser, pytest.mark.data]
 
 PER_LABEL = 30
 TIMEOUT = 120_000
