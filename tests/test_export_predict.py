@@ -17,7 +17,6 @@ from export.predict import MANIFEST, Model, classify, main
 from tests.support import ROOT
 
 
-
 def test_json_lines_for_photos_and_a_folder_with_bad_files_on_their_own_line(bears_dir, tmp_path, capsys):
     photos = sorted((bears_dir / "grizzly").glob("*.jpg"))[:2]
     folder = tmp_path / "mixed"
