@@ -1,11 +1,20 @@
-"""The network the browser runs, and its export to ONNX.
+"""The network the browser runs, and its export to ONNX: one file, several outputs.
 
-The trained `BearNet` expects a normalised batch and returns logits. The page
-should not have to know about ImageNet's mean and std, nor about softmax, so
-`Deployable` wraps it:
+The trained `BearNet` expects a normalised batch and returns logits. The page should not
+have to know about the body's mean and std, softmax or the "none of these" rule, so
+`Deployable` wraps it, and the whole answer is computed inside the graph:
 
     image (N, 3, H, W), RGB, float32 in 0..1
-      -> (image - mean) / std -> BearNet -> softmax -> probabilities (N, labels)
+      -> (image - mean) / std -> body -> feature map  ............. features      (N, C, h, w)
+      -> average over the map -> head -> logits  ................... logits        (N, labels)
+      -> softmax .................................................... probabilities (N, labels)
+      -> the decision rule (training/bears/decision.py's Decide) ... decision      (N,) int32:
+         a label's index, labels (= "none of these") or labels + 1 (= "not sure")
+
+So the page, `python -m export.predict` and the parity checks all run one implementation of
+the rule: the graph (its thresholds are constants in it, and listed in the manifest). The
+feature map is what the in-browser trainer needs (it averages it for its own head and weights
+it for class-activation maps), so a reader downloads the body once for both widgets.
 
 Only the batch size N is dynamic: the widget always sends one crop of
 `preprocess["crop"]` pixels, the benchmark and the parity check send several.
@@ -27,27 +36,51 @@ import torch
 from google.protobuf.message import Message
 from torch import nn
 
+from training.bears.decision import Decide
 from training.paths import ROOT
 
 INPUT_NAME = "image"
-OUTPUT_NAME = "probabilities"
+OUTPUT_NAME = "probabilities"  # what the page's bars show: the first output
+OUTPUTS = ("probabilities", "logits", "decision", "features")
 # Opset 18 is what the dynamo exporter emits natively and onnxruntime-web 1.30 runs.
 OPSET = 18
 
 
 # --8<-- [start:deployable]
 class Deployable(nn.Module):
-    """Normalise -> trained model -> softmax, so the input is plain RGB in 0..1."""
+    """Normalise -> feature map -> pool -> head -> (probabilities, logits, decision, features):
+    the input is plain RGB in 0..1, the outputs are OUTPUTS, in that order."""
 
-    def __init__(self, model: nn.Module, mean: list[float], std: list[float]):
+    def __init__(self, model: nn.Module, mean: list[float], std: list[float], thresholds: list[float], sure: float):
         super().__init__()
         self.model = model.eval()
+        self.decide = Decide(thresholds, sure)
         self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32).view(1, 3, 1, 1))
         self.register_buffer("std", torch.tensor(std, dtype=torch.float32).view(1, 3, 1, 1))
 
-    def forward(self, image: torch.Tensor) -> torch.Tensor:
-        return torch.softmax(self.model((image - self.mean) / self.std), dim=1)
+    def forward(self, image: torch.Tensor):
+        fmap = self.model.feature_map((image - self.mean) / self.std)
+        logits = self.model.head(self.model.body.pool(fmap))
+        probs, decision = self.decide(logits)
+        return probs, logits, decision, fmap
 # --8<-- [end:deployable]
+
+    @classmethod
+    def from_checkpoint(cls, model: nn.Module, meta: dict) -> "Deployable":
+        """The deployable network of a trained checkpoint (its preprocessing and decision rule)."""
+        rule = meta.get("decision")
+        if not rule:
+            raise ValueError("the checkpoint has no 'none of these' thresholds (it was trained before they "
+                             "existed): train it again")
+        pre = meta["preprocess"]
+        return cls(model, pre["mean"], pre["std"], rule["thresholds"], rule["sure"])
+
+
+def run_torch(net: Deployable, pixels) -> dict:
+    """PyTorch's answer for float32 0..1 pixels (N, 3, H, W): {output name: numpy array}."""
+    with torch.no_grad():
+        out = net.eval()(torch.as_tensor(pixels))
+    return {name: o.numpy() for name, o in zip(OUTPUTS, out)}
 
 
 def export_onnx(net: Deployable, crop: int, path: str | Path, opset: int = OPSET) -> Path:
@@ -60,7 +93,7 @@ def export_onnx(net: Deployable, crop: int, path: str | Path, opset: int = OPSET
     with torch.no_grad():
         torch.onnx.export(
             net.eval(), (example,), str(path),
-            input_names=[INPUT_NAME], output_names=[OUTPUT_NAME],
+            input_names=[INPUT_NAME], output_names=list(OUTPUTS),
             dynamic_shapes={"image": {0: batch}},
             opset_version=opset,
             dynamo=True,

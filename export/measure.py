@@ -1,7 +1,10 @@
-"""Accuracy and latency of an ONNX file in ONNX Runtime (Python, CPU).
+"""What an ONNX file does on photos, in ONNX Runtime (Python, CPU): answers and latency.
 
-Latency is measured the way the browser runs: one image per call, one thread,
-after a few warm-up runs; reported as median (p50) and 90th percentile (p90).
+Answers are the graph's own (its `decision` output, graph.py), so what is measured here is
+what the page shows: accuracy of the top label, and the "none of these" / "not sure" rule's
+rates (training/bears/decision.py's `rates`) on bears and on photos with no bear.
+Latency is measured the way the browser runs: one image per call, one thread, after a few
+warm-up runs; reported as median (p50) and 90th percentile (p90).
 """
 
 from __future__ import annotations
@@ -11,16 +14,34 @@ from pathlib import Path
 
 import numpy as np
 
-from export.parity import run_onnx, session
+from export.parity import run_all, session
+from training.bears.decision import rates
+
+
+def outputs(onnx_path: str | Path, pixels: np.ndarray, batch_size: int = 16, config: dict | None = None) -> dict:
+    """{output name: array over all `pixels`}, run `batch_size` photos at a time."""
+    sess = session(onnx_path, threads=2, config=config)
+    names = [o.name for o in sess.get_outputs()]
+    parts = [run_all(sess, pixels[i:i + batch_size]) for i in range(0, len(pixels), batch_size)]
+    return {n: np.concatenate([p[k] for p in parts]) for k, n in enumerate(names)}
+
+
+def judge(out: dict, targets: np.ndarray | None, n_labels: int) -> dict:
+    """Top-label accuracy (bears) and the decision's rates; targets None: photos of no label."""
+    r = rates(out["decision"], targets, n_labels)
+    if targets is not None:
+        correct = int((out["probabilities"].argmax(1) == targets).sum())
+        r.update(correct=correct, top_label_accuracy=correct / max(1, len(targets)))
+    return r
 
 
 def accuracy(onnx_path: str | Path, pixels: np.ndarray, targets: np.ndarray, batch_size: int = 16,
              config: dict | None = None) -> dict:
-    """Fraction of photos whose top label is the target, plus the probabilities."""
-    sess = session(onnx_path, threads=2, config=config)
-    probs = np.concatenate([run_onnx(sess, pixels[i:i + batch_size]) for i in range(0, len(pixels), batch_size)])
-    correct = int((probs.argmax(1) == targets).sum())
-    return {"n": int(len(targets)), "correct": correct, "accuracy": correct / max(1, len(targets)), "probs": probs}
+    """Fraction of photos whose top label is the target, plus the probabilities and decisions."""
+    out = outputs(onnx_path, pixels, batch_size, config)
+    correct = int((out["probabilities"].argmax(1) == targets).sum())
+    return {"n": int(len(targets)), "correct": correct, "accuracy": correct / max(1, len(targets)),
+            "probs": out["probabilities"], "decision": out["decision"]}
 
 
 def percentile(xs: list[float], q: float) -> float:

@@ -12,18 +12,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from training.bears.data import DataConfig, prepare
+from training.bears.data import DataConfig, Negatives, negatives, prepare
 
 
 @dataclass
 class Split:
-    train: list[tuple[Path, str]]  # (file, label): calibration photos come from here
-    valid: list[tuple[Path, str]]  # accuracy is measured here
+    train: list[tuple[Path, str]]  # (file, label)
+    valid: list[tuple[Path, str]]  # accuracy and the decision's rates are measured here
     root: Path
     source: str  # how the split was made, for the manifest
+    negatives: Negatives | None = None  # photos of no label; their test half measures "none of these"
 
 
-def split_for_checkpoint(meta: dict, data_dir: str | Path | None = None) -> Split:
+def split_for_checkpoint(meta: dict, data_dir: str | Path | None = None, log=print) -> Split:
     """`data_dir` replaces the run's data folder (same photos, another place)."""
     cfg = DataConfig.from_checkpoint(meta, data_dir)
     if not Path(cfg.data).exists():
@@ -34,4 +35,4 @@ def split_for_checkpoint(meta: dict, data_dir: str | Path | None = None) -> Spli
     pick = lambda idx: [(items.files[i], items.labels[i]) for i in idx]  # noqa: E731
     how = (f"training.bears.data.prepare: valid_pct={cfg.valid_pct}, seed={cfg.seed}, "
            f"per_label={cfg.per_label or 'all'}, data={Path(cfg.data).name}")
-    return Split(pick(train_idx), pick(valid_idx), Path(cfg.data), how)
+    return Split(pick(train_idx), pick(valid_idx), Path(cfg.data), how, negatives(cfg, log))

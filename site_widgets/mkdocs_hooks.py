@@ -15,6 +15,7 @@ The service worker that keeps the site offline is another hook,
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 
@@ -31,9 +32,24 @@ def load_registry() -> dict:
 
 
 def runtime_files(registry: dict) -> list[tuple[Path, str]]:
-    """(file in node_modules, its URI in the build) for every runtime file the widgets load."""
-    return [(ROOT / spec["from"] / name, f"assets/vendor/{runtime}/{name}")
-            for runtime, spec in registry["runtimes"].items() for name in spec["files"]]
+    """(file in node_modules, its URI in the build) for every runtime file the widgets load.
+    A file the runtime lists under "built" is served as the `build(file)` of the module named
+    there (e.g. the Python standard library with its start-up modules compiled)."""
+    out = []
+    for runtime, spec in registry["runtimes"].items():
+        for name in spec["files"]:
+            src = ROOT / spec["from"] / name
+            if name in spec.get("built", {}):
+                src = _builder(ROOT / spec["built"][name]).build(src)
+            out.append((src, f"assets/vendor/{runtime}/{name}"))
+    return out
+
+
+def _builder(path: Path):
+    module_spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    return module
 
 
 def widget_python(registry: dict) -> list[Path]:

@@ -2,15 +2,11 @@
 
 - ``bears_dir``: the real photos, from $LESSON2_BEARS (default ../shared/data/bears).
   Absent -> the test is skipped with the reason, unless LESSON2_REQUIRE_DATA=1
-<<<<<<< HEAD
-  (set by .ci/run), which turns absence into a failure.
+  (set by .ci/run), which turns absence into a failure. ``not_bears_dir`` likewise
+  ($LESSON2_NOT_BEARS, default ../shared/data/not_bears).
 - ``bears_cache`` / ``fast_run``: one activation cache for the session, and one
   `train --fast --per_label 15` run on the real photos (seconds), shared by every test
   that needs a trained checkpoint and its report.
-=======
-  (set by .ci/run), which turns absence into a failure. ``not_bears_dir`` likewise
-  ($LESSON2_NOT_BEARS, default ../shared/data/not_bears).
->>>>>>> main
 - ``site`` / ``built_site``: the site built with ``mkdocs build --strict`` once per
   session, served from the sub-path /lesson2/ by a local server with no COOP/COEP
   headers (GitHub Pages sends none).
@@ -21,7 +17,11 @@
 
 Markers follow from the fixtures a test uses (see pytest_collection_modifyitems), so
 they cannot lie: ``browser`` = drives Chromium, ``data`` = reads the real photos.
-``-m "not browser"`` runs the fast part.
+``-m "not browser"`` runs the fast part. tests/test_markers.py checks that none is set by hand.
+
+With pytest-xdist (``bash .ci/test`` runs ``-n 2 --dist loadfile``) every worker has its own
+session: the site build, Chromium and ``fast_run`` are made once per worker that needs them
+(seconds each); a test file stays on one worker, so its module fixtures are made once.
 """
 
 from __future__ import annotations

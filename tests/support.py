@@ -25,6 +25,10 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
 
+# What site_widgets/offline/sw.js adds to pages and worker scripts from a reader's second visit on:
+# with it a page is cross-origin isolated and onnxruntime-web gets several threads.
+ISOLATION = {"Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp"}
+
 # GitHub Pages compresses these on the fly; mirroring that makes the byte counts honest.
 GZIP_TYPES = ("text/", "application/javascript", "application/json", "application/wasm", "image/svg+xml")
 MIME = {".mjs": "text/javascript", ".js": "text/javascript", ".wasm": "application/wasm",
@@ -68,7 +72,8 @@ def _gzip_cached(path: str, body: bytes) -> bytes:
     return _GZ_CACHE[key]
 
 
-def start_server(root: Path) -> tuple[SiteServer, http.server.ThreadingHTTPServer]:
+def start_server(root: Path, headers: dict | None = None) -> tuple[SiteServer, http.server.ThreadingHTTPServer]:
+    """`headers`: sent with every answer (e.g. ISOLATION, what the site's service worker adds)."""
     site = SiteServer(root=root)
 
     class Handler(http.server.BaseHTTPRequestHandler):
@@ -111,6 +116,8 @@ def start_server(root: Path) -> tuple[SiteServer, http.server.ThreadingHTTPServe
             self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(len(body)))
             self.send_header("Cache-Control", "max-age=600")  # what GitHub Pages sends
+            for k, v in (headers or {}).items():
+                self.send_header(k, v)
             if enc:
                 self.send_header("Content-Encoding", enc)
             self.end_headers()

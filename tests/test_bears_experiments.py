@@ -27,8 +27,6 @@ from training.bears.progressive import run_progressive
 from training.bears.report import clean_json
 from training.bears.train import TrainConfig
 
-pytestmark = pytest.mark.data
-
 
 def strict_json(path: Path):
     return json.loads(path.read_text(), parse_constant=lambda c: pytest.fail(f"{path} has {c}"))
@@ -122,14 +120,28 @@ def test_init_starts_from_the_given_weights(fast_run, bears_dir, cache, tmp_path
         assert torch.equal(v, again.state_dict()[k]), k
     assert r0["metrics"]["valid_loss"] == pytest.approx(meta["metrics"]["valid_loss"], abs=1e-5)
     assert r0["init"]["checkpoint"] == str(fast_run / "model.pt")
-    # training from it: the first batch is already good, unlike ImageNet weights + a new head
+    # training from it: the first batch is already good, unlike ImageNet weights + a new random head
+    # (the default head starts from ImageNet's bear rows, which are good from the first batch too)
     r_init = train(fast(bears_dir, tmp_path / "init", cache, init=str(fast_run / "model.pt"), epochs=0))
-    r_new = train(fast(bears_dir, tmp_path / "new", cache, epochs=0))
+    r_new = train(fast(bears_dir, tmp_path / "new", cache, epochs=0, head_init="random"))
     first = lambda r: r["history"]["batches"][0]["loss"]  # noqa: E731
     assert first(r_new) > 0.5 and first(r_init) < first(r_new) / 3, (first(r_init), first(r_new))  # new head: ~ln 3
     # its body is not ImageNet's, so its activations are cached under their own key
     assert r_init["init"]["body_sha1"] == weights_digest(trained.body) != weights_digest(
         load_checkpoint(tmp_path / "new" / "model.pt")[0].body)
+
+
+def test_lr_find_init_sweeps_the_trained_model(fast_run, bears_dir, cache, tmp_path):
+    """Progressive resizing's re-freeze + new lr_find: `lr-find --init` starts from the checkpoint's
+    trained head (its first losses are already low), not from a new random head (about ln 3)."""
+    from training.bears.lr_finder import LRFindConfig, run_lr_find
+
+    def sweep(out, **kw):
+        cfg = LRFindConfig(train=fast(bears_dir, out, cache, **kw), num_it=12, end_lr=1e-4)
+        return run_lr_find(cfg)["losses"][0]
+
+    trained, fresh = sweep(tmp_path / "init", init=str(fast_run / "model.pt")), sweep(tmp_path / "new")
+    assert fresh > 0.5 and trained < fresh / 3, (trained, fresh)
 
 
 def test_init_must_match_the_architecture(fast_run, bears_dir, tmp_path, capsys):

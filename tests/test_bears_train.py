@@ -20,8 +20,6 @@ from training.bears.images import eval_transform
 from training.bears.loop import predict
 from training.paths import ROOT
 
-pytestmark = pytest.mark.data
-
 
 def strict_json(path: Path):
     return json.loads(path.read_text(), parse_constant=lambda c: pytest.fail(f"{path} has {c}"))

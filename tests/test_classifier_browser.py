@@ -25,7 +25,6 @@ from PIL import Image, ImageOps
 
 from tests.support import CHROMIUM, CHROMIUM_ARGS, ROOT
 
-pytestmark = [pytest.mark.browser, pytest.mark.data]
 
 MODELS = ROOT / "docs" / "assets" / "models"
 # The browser reproduces Python's pixels exactly (the crops are compared pixel for pixel
@@ -426,23 +425,31 @@ def test_one_thread_where_service_workers_are_refused(browser, site, bears_dir):
         context.close()
 
 
-def test_uncertain_warning_when_no_label_clearly_wins(watched, site, bears_dir, tmp_path):
-    """Random noise is no bear: no label gets 2/3 of the probability, and the page says so.
-    A real photo gets a plain verdict."""
+def test_the_page_and_export_predict_give_the_same_answers(watched, site, bears_dir, not_bears_dir, tmp_path):
+    """`python -m export.predict` and the page on the same files: the same answer (a label, "none of
+    these", "not sure") and the same probabilities. Random noise and a photo that is no bear get no
+    label, with what that means; a bear photo gets its label."""
     from PIL import Image as PILImage
+
+    from export.predict import MANIFEST, Model, classify
 
     noise = tmp_path / "noise.png"
     PILImage.fromarray(np.random.default_rng(0).integers(0, 256, (300, 300, 3), dtype=np.uint8)).save(noise)
-    labels = manifest()["labels"]
-    want = python_probs([noise])[0]
-    assert want.max() < 2 / 3 - PROB_TOL, f"the test image is not uncertain for this model: {want}"
+    files = [noise, sorted(not_bears_dir.glob("*.jpg"))[0], *real_photos(bears_dir, per_label=1)]
+    model = Model(MANIFEST)
+    want = list(classify(model, [str(f) for f in files]))
+    assert want[0]["label"] is None and want[1]["label"] is None, want[:2]
+    meaning = manifest()["decision"]["meaning"]
     page = open_widget(watched, site)
-    shown = give(page, noise)
-    assert_matches_python(shown, want, labels, "noise.png")
-    assert shown["uncertain"] is True
-    assert page.text_content(".clf-verdict").startswith("Uncertain: no label clearly wins")
-    shown = give(page, real_photos(bears_dir, per_label=1)[0])
-    assert shown["uncertain"] is False and not page.text_content(".clf-verdict").startswith("Uncertain")
+    for f, py in zip(files, want):
+        shown = give(page, f)
+        assert_matches_python(shown, np.array([py["probs"][lab] for lab in model.labels]), model.labels, f.name)
+        assert page.get_attribute(".clf-result", "data-answer") == py["answer"], f"{f.name}: browser vs export.predict"
+        assert shown["uncertain"] is (py["label"] is None)
+        if py["label"] is None:
+            assert page.text_content(".clf-meaning") == meaning[py["answer"]]
+        else:
+            assert page.text_content(".clf-verdict").startswith(py["label"])
 
 
 def test_choosing_a_photo_starts_the_model_meanwhile(watched, site, bears_dir):

@@ -59,7 +59,6 @@ def js_resize_crop(tmp_path: Path, images: list[Image.Image], resize=224, crop=2
     return [np.fromfile(s["out"], np.uint8).reshape(crop, crop, 3) for s in specs]
 
 
-@pytest.mark.data
 def test_resize_and_crop_equal_pil_on_real_photos(bears_dir, tmp_path):
     from training.bears.images import open_image
 
@@ -185,6 +184,23 @@ def test_decision_rule_reads_the_manifest():
     assert "needs 67%" in got["unsure"][2] and "(black, grizzly, teddy)" in got["unsure"][2]
     assert got["edge"][1] is False
     assert got["stricter"][1] is True and "needs 75%" in got["stricter"][2]
+
+
+def test_a_model_with_a_decision_output_gives_the_answer():
+    """A manifest with decision codes: the page shows the graph's answer, whatever the probabilities say."""
+    got = node("""const m = {labels: ["black", "grizzly", "teddy"], decision: {output: "decision",
+        codes: {black: 0, grizzly: 1, teddy: 2, none: 3, unsure: 4}, meaning: {none: "no bear here", unsure: "two labels"}}};
+      const d = (code) => { const r = decision.decide([0.1, 0.7, 0.2], m, code);
+                            return [r.answer, r.uncertain, r.verdict, r.short, r.meaning]; };
+      let refused = null;
+      try { decision.decide([0.1, 0.7, 0.2], m, 7); } catch (e) { refused = e.message; }
+      console.log(JSON.stringify({named: d(1), none: d(3), unsure: d(4), black: d(0), old: d(null), refused}));""", {})
+    assert got["named"] == ["grizzly", False, "grizzly (70.0%)", "grizzly (70.0%)", ""]
+    assert got["none"] == ["none", True, "None of these", "none of these", "no bear here"]
+    assert got["unsure"] == ["unsure", True, "Not sure: grizzly or teddy?", "not sure (grizzly or teddy?)", "two labels"]
+    assert got["black"][:3] == ["black", False, "black (10.0%)"]  # the rule's label, not the top probability
+    assert got["old"][:2] == ["grizzly", False]  # no code: the softmax rule
+    assert "code 7" in got["refused"]
 
 
 def test_size_and_memory_limits():

@@ -3,12 +3,10 @@ a clear message, then the next photo works once the network is back."""
 
 import json
 
-import pytest
 from playwright.sync_api import expect
 
 from tests.support import ROOT
 
-pytestmark = pytest.mark.browser
 
 MANIFEST = json.loads((ROOT / "docs/assets/models/bears.json").read_text())
 MODEL_FILE = MANIFEST["variants"][MANIFEST["default"]]["model"]

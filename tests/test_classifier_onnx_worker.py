@@ -10,9 +10,9 @@ page that computes activations in batches will use.
 
 from __future__ import annotations
 
-import pytest
+import json
 
-pytestmark = pytest.mark.browser
+from tests.support import ROOT
 
 SCRIPT = """async () => {
   const root = new URL("../", location.href);
@@ -81,7 +81,9 @@ def test_load_run_batches_cancel_and_errors(watched, site):
     page.wait_for_selector("[data-widget=classifier][data-mounted=yes]")
     got = page.evaluate(SCRIPT)
     assert got["info"]["threads"] == 1 and got["info"]["same"] is True
-    assert got["info"]["inputs"] == ["image"] and got["info"]["outputs"] == ["probabilities"]
+    manifest = json.loads((ROOT / "docs" / "assets" / "models" / "bears.json").read_text())
+    # every output the graph has (probabilities first; the decision rule's, the trainer's feature map...)
+    assert got["info"]["inputs"] == [manifest["input"]["name"]] and got["info"]["outputs"] == list(manifest["outputs"])
     b = got["batches"]
     assert b["dims"] == [5, 3] and b["calls"] == 3 and b["progress"] == [2, 4, 5]
     assert b["maxDiff"] < 1e-5, b

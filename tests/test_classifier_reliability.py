@@ -23,7 +23,6 @@ import pytest
 from tests.support import CHROMIUM, CHROMIUM_ARGS, ROOT
 from tests.test_classifier_browser import RESULT_TIMEOUT, give, manifest, open_widget, real_photos, state
 
-pytestmark = [pytest.mark.browser]
 
 DROP = """([files, names]) => {
   const dt = new DataTransfer();
@@ -57,7 +56,6 @@ def big_png(path: Path, width: int, height: int) -> Path:
     return path
 
 
-@pytest.mark.data
 def test_many_files_at_once_each_get_an_answer(watched, site, bears_dir, tmp_path):
     labels = manifest()["labels"]
     photos = real_photos(bears_dir, per_label=7)[:19]
@@ -85,7 +83,6 @@ def test_many_files_at_once_each_get_an_answer(watched, site, bears_dir, tmp_pat
     assert [r["status"] for r in list_rows(page)] == ["done"] * 3
 
 
-@pytest.mark.data
 def test_a_dropped_link_replaces_the_last_result(watched, site, bears_dir):
     page = open_widget(watched, site)
     assert give(page, real_photos(bears_dir, per_label=1)[0])["phase"] == "done"
@@ -143,7 +140,6 @@ def instant_to(page, path_end: str) -> None:
                            "document.querySelector('link[rel=canonical]').href === location.href.split('#')[0]", arg=before)
 
 
-@pytest.mark.data
 def test_coming_back_to_the_page_reuses_the_model(watched, site, bears_dir):
     m = manifest()
     model_file = m["variants"][m["default"]]["model"]
@@ -167,7 +163,6 @@ def test_coming_back_to_the_page_reuses_the_model(watched, site, bears_dir):
     assert page.text_content(".clf-status").startswith("Done") and page.is_hidden("text=Load the model now")
 
 
-@pytest.mark.data
 def test_leaving_the_page_stops_the_camera_and_later_the_model(browser, site, bears_dir):
     other = browser.browser_type.launch(
         executable_path=CHROMIUM,

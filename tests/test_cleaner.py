@@ -11,6 +11,9 @@
   the exported decisions.csv; the marks stay saved until the reader presses Forget
 - the committed example list with the real data folder: paging keeps at most one page of
   thumbnails alive, cleaned.csv lists exactly the data set, 375 px wide works
+- a suspect ranking (suspects.json, the page's one-click example): most suspect first, its
+  score and suggestion on each card, the suggested button outlined and taken with one key,
+  and the exported decisions.csv applied by `train --decisions` (DataConfig.decisions)
 - bad input (invalid JSON, the wrong JSON, a photo as the list, classes mismatch, an empty
   folder, no images, a corrupt JPEG, full storage) gets a clear message and loses nothing
 - nothing is requested but the site's own files (the photos never leave the browser)
@@ -31,6 +34,7 @@ from tests.support import ROOT, run_node_modules
 WIDGET = ROOT / "site_widgets" / "cleaner"
 MODELS = ROOT / "docs" / "assets" / "models"
 EXAMPLE = ROOT / "docs" / "assets" / "reports" / "default" / "top_losses.json"
+SUSPECTS = ROOT / "docs" / "assets" / "reports" / "default" / "suspects.json"  # the page's one-click list
 CLASSES = ["black", "grizzly", "teddy"]
 # Real photos: three the committed report lists as wrong predictions, two of the same name
 # in two label folders (leoyoung_00000040.jpg), and ordinary ones.
@@ -154,11 +158,14 @@ def test_the_list_reader_refuses_what_is_not_a_top_losses_list():
       }
       console.log(JSON.stringify(out));
     """, {"example": example, "bare": bare, "report.json": report, "broken.json": example[:200], "empty.json": "",
-          "mismatch.json": mismatch, "rows.json": json.dumps({"top_losses": [{"file": "a.jpg"}]})})
+          "mismatch.json": mismatch, "rows.json": json.dumps({"top_losses": [{"file": "a.jpg"}]}),
+          "suspects.json": SUSPECTS.read_text()})
     ex = json.loads(example)
     assert got["example"] == {"ok": len(ex["top_losses"]), "classes": CLASSES, "first": ex["top_losses"][0]["file"]}
     assert got["bare"] == got["example"]
-    assert "not a top-losses list" in got["report.json"]["error"] and "kind" in got["report.json"]["error"]
+    assert "not a list of photos to review" in got["report.json"]["error"] and "kind" in got["report.json"]["error"]
+    ranking = json.loads(SUSPECTS.read_text())["ranking"]
+    assert got["suspects.json"] == {"ok": len(ranking), "classes": CLASSES, "first": ranking[0]["file"]}
     assert "not valid JSON" in got["broken.json"]["error"]
     assert "is empty" in got["empty.json"]["error"]
     assert "classes mismatch" in got["mismatch.json"]["error"] and "teddy" in got["mismatch.json"]["error"]
@@ -262,8 +269,6 @@ def only_own_requests(watched, site):
 
 # ---------------------------------------------------------------- the whole round trip
 
-@pytest.mark.browser
-@pytest.mark.data
 def test_mark_reload_export_and_training_reads_it(watched, site, bears_copy, tmp_path):
     from training.bears.clean import CleanConfig, clean, read_decisions
     from training.bears.data import load_items, verify
@@ -395,8 +400,6 @@ def test_mark_reload_export_and_training_reads_it(watched, site, bears_copy, tmp
 
 # ---------------------------------------------------------------- the committed example, the real folder
 
-@pytest.mark.browser
-@pytest.mark.data
 def test_example_list_with_the_real_folder_pages_and_exports_the_data_set(watched, site, bears_dir, tmp_path):
     from training.bears.data import items_from_folder, load_items
 
@@ -456,14 +459,12 @@ def test_example_list_with_the_real_folder_pages_and_exports_the_data_set(watche
     only_own_requests(watched, site)
 
 
-@pytest.mark.browser
-@pytest.mark.data
 def test_plain_selections_and_a_drop_find_the_photos(watched, site, bears_copy):
     data, tl_path, tl = bears_copy
     page = open_cleaner(watched, site)
     # photos first, then the list: the photos wait for it
     page.set_input_files(".cln-photos", sorted(str(p) for p in (data / "black").glob("*.jpg")))
-    assert "Now open top_losses.json" in page.inner_text(".cln-report")
+    assert "Now open the list" in page.inner_text(".cln-report")
     open_list(page, tl_path)
     page.wait_for_selector(".cln-report[data-found]")
     # black/leoyoung_00000040.jpg also exists in grizzly/: the selection's other names place it
@@ -489,8 +490,6 @@ def test_plain_selections_and_a_drop_find_the_photos(watched, site, bears_copy):
 
 # ---------------------------------------------------------------- bad input
 
-@pytest.mark.browser
-@pytest.mark.data
 def test_bad_input_gets_a_clear_message_and_loses_nothing(watched, site, bears_copy, tmp_path):
     data, tl_path, tl = bears_copy
     bad = tmp_path / "bad"
@@ -511,8 +510,8 @@ def test_bad_input_gets_a_clear_message_and_loses_nothing(watched, site, bears_c
     page = open_cleaner(watched, site)
     for path, message in [
         (bad / "top_losses.json", "is not valid JSON"),
-        (ROOT / "docs" / "assets" / "reports" / "default" / "report.json", "is JSON but not a top-losses list"),
-        (data / "black" / PHOTOS["black"][0], "is a photo, not the top-losses list"),
+        (ROOT / "docs" / "assets" / "reports" / "default" / "report.json", "is JSON but not a list of photos to review"),
+        (data / "black" / PHOTOS["black"][0], "is a photo, not the list"),
         (bad / "notes.txt", "is not valid JSON"),
         (mismatch, "classes mismatch"),
     ]:
@@ -547,8 +546,6 @@ def test_bad_input_gets_a_clear_message_and_loses_nothing(watched, site, bears_c
     only_own_requests(watched, site)
 
 
-@pytest.mark.browser
-@pytest.mark.data
 def test_full_storage_is_said_and_the_page_keeps_working(watched, site, bears_copy, tmp_path):
     data, tl_path, tl = bears_copy
     page = open_cleaner(watched, site)
@@ -575,20 +572,70 @@ def test_full_storage_is_said_and_the_page_keeps_working(watched, site, bears_co
 
 
 def test_the_sites_own_example_list_opens_with_one_click(watched, site):
-    """Readers without a trained model can try the cleaner on the default run's published list."""
-    example = json.loads(EXAMPLE.read_text())
+    """Readers without a trained model can try the cleaner on the published suspect ranking of every photo."""
+    ranking = json.loads(SUSPECTS.read_text())["ranking"]
     page = open_cleaner(watched, site)
     page.locator(".cln-example").click()
     page.wait_for_selector(".cln[data-phase=list]")
-    assert f"{len(example['top_losses'])} photos (the validation split only)" in page.inner_text(".cln-listinfo")
+    info = page.inner_text(".cln-listinfo")
+    changes = sum(r["suggested"] != r["label"] for r in ranking)
+    assert f"“suspects.json”: {len(ranking)} photos (the whole data set), ranked most suspect first, {changes} suggested changes" in info
     first = page.eval_on_selector_all(".cln-item", "els => els.map((e) => e.dataset.file)")[0]
-    assert first == example["top_losses"][0]["file"]  # worst first
+    assert first == ranking[0]["file"]  # most suspect first
+    assert f"score {ranking[0]['score']:.2f}" in card(page, first).inner_text()
 
 
 def test_the_example_list_unreachable_says_so(watched, site):
     page = open_cleaner(watched, site)
-    page.route("**/reports/default/top_losses.json", lambda route: route.abort())
+    page.route("**/reports/default/suspects.json", lambda route: route.abort())
     watched.allow_console_error("Failed to load resource")  # the aborted request, as the browser logs it
     page.locator(".cln-example").click()
+    page.wait_for_selector(".cln-error:not([hidden])")  # the fetch fails after the click returns
     assert "Could not load the example list" in error_text(page)
     assert page.get_attribute(".cln", "data-phase") == "empty"
+
+
+def test_a_suspect_list_shows_its_suggestions_and_training_applies_its_decisions(watched, site, bears_dir, tmp_path):
+    """The published ranking's rows for a few real photos copied to tmp, plus a puppy from the teddy folder."""
+    from training.bears.data import DataConfig, prepare, read_decisions
+    from tests.support import copy_photos
+
+    data = copy_photos(bears_dir, tmp_path / "bears", 3)
+    dog = "teddy/leoyoung_00000098.jpg"  # a puppy: the ranking suggests deleting it
+    shutil.copy(bears_dir / dog, data / dog)
+    published = json.loads(SUSPECTS.read_text())
+    here = {str(p.relative_to(data)) for p in data.rglob("*.jpg")}
+    ranking = [r for r in published["ranking"] if r["file"] in here]
+    assert len(ranking) == 10 and next(r for r in ranking if r["file"] == dog)["suggested"] == "delete"
+    tl = tmp_path / "suspects.json"
+    tl.write_text(json.dumps({**published, "data": str(data), "ranking": ranking[::-1]}))  # any order: sorted by score
+
+    page = open_cleaner(watched, site)
+    open_list(page, tl)
+    page.wait_for_selector(".cln[data-phase=list]")
+    open_folder(page, data)
+    assert report(page)["found"] == "10" and report(page)["extra"] == "0"
+    order = page.eval_on_selector_all(".cln-item", "els => els.map((e) => e.dataset.file)")
+    assert order == [r["file"] for r in ranking]
+    changes = [r for r in ranking if r["suggested"] != r["label"]]
+    assert f"Suggested changes ({len(changes)})" in page.inner_text(".cln-filter")
+    assert "a accepts the suggestion" in page.inner_text(".cln-keys")
+    puppy = card(page, dog)
+    assert "suggested delete" in puppy.inner_text() and "ImageNet: " in puppy.inner_text()
+    assert puppy.locator("button[data-suggested=true]").get_attribute("data-act") == "delete"
+    assert "(suggested)" in puppy.locator("button[data-act=delete]").get_attribute("aria-label")
+    # a takes the suggestion: delete for the puppy, keep where the suggestion is the photo's own label
+    puppy.focus()
+    page.keyboard.press("a")
+    keep = next(r["file"] for r in ranking if r["suggested"] == r["label"])
+    card(page, keep).focus()
+    page.keyboard.press("a")
+    assert shown_marks(page) == {dog: "delete", keep: "keep"}
+    # decisions.csv goes straight into training, which drops the puppy
+    assert "--decisions" in page.inner_text(".cln-howto")
+    download(page, "Download decisions.csv", tmp_path / "decisions.csv")
+    assert read_decisions(tmp_path / "decisions.csv") == {dog: ("delete", None), keep: ("keep", None)}
+    items, _, _ = prepare(DataConfig(data=str(data), decisions=str(tmp_path / "decisions.csv")))
+    assert sorted(str(f.relative_to(data)) for f in items.files) == sorted(here - {dog})
+    assert items.decided["n_deleted"] == 1
+    only_own_requests(watched, site)

@@ -15,8 +15,6 @@ import os
 import subprocess
 from pathlib import Path
 
-import pytest
-
 from tests.test_cleaner import CLASSES, download, error_text, open_cleaner, open_list, saved_keys, shown_marks
 
 
@@ -53,7 +51,6 @@ def cells(text: str) -> list[list[str]]:
 PROTO = ["__proto__", "constructor", "toString", "hasOwnProperty", "valueOf", "black/a.jpg"]
 
 
-@pytest.mark.browser
 def test_names_like_proto_are_ordinary_photos_and_their_marks_round_trip(watched, site, tmp_path):
     from training.bears.clean import CleanConfig, clean, read_decisions
 
@@ -95,7 +92,6 @@ SHEET = {
 }
 
 
-@pytest.mark.browser
 def test_cells_a_spreadsheet_would_evaluate_are_guarded_and_training_reads_them_back_exactly(watched, site, tmp_path):
     from training.bears.clean import CleanConfig, clean, read_decisions
     from training.bears.data import load_items
@@ -142,7 +138,6 @@ UNSAFE = ["../etc/passwd.jpg", "/abs/x.jpg", "C:\\Users\\x.jpg", "c:/x.jpg", "ht
           "black/nul\u0000.jpg"]
 
 
-@pytest.mark.browser
 def test_paths_outside_the_data_folder_are_refused_by_name_and_the_rest_loads(watched, site, tmp_path):
     good = ["black/a.jpg", "grizzly/b.jpg", "teddy/c.jpg"]
     rows = [row(f, loss=2 - i / 20) for i, f in enumerate(good[:1] + UNSAFE + good[1:])]
@@ -170,7 +165,6 @@ HOSTILE_DATA = ["bears;id>pwned0.txt;", "$(touch pwned1)", "`touch pwned2`", "it
                 "x && touch pwned5", "*", "-rf", "ünï cödé/bears"]
 
 
-@pytest.mark.browser
 def test_the_training_command_quotes_every_value_from_the_list(watched, site, tmp_path):
     page = open_cleaner(watched, site)
     run = tmp_path / "run"
@@ -206,7 +200,6 @@ WRONG = {
 }
 
 
-@pytest.mark.browser
 def test_wrong_types_in_the_list_are_refused_naming_the_entry(watched, site, tmp_path):
     page = open_cleaner(watched, site)
     for name, (rows, top, words) in WRONG.items():
@@ -234,7 +227,6 @@ def free_storage(page):
     page.evaluate("Object.keys(localStorage).filter((k) => k.startsWith('fill-')).forEach((k) => localStorage.removeItem(k))")
 
 
-@pytest.mark.browser
 def test_full_storage_says_what_is_saved_and_what_is_not(watched, site, tmp_path):
     files = ["black/a.jpg", "grizzly/b.jpg", "teddy/c.jpg"]
     tl = write_list(tmp_path / "top_losses.json", [row(f, loss=2 - i / 10) for i, f in enumerate(files)])
@@ -261,7 +253,6 @@ def test_full_storage_says_what_is_saved_and_what_is_not(watched, site, tmp_path
     assert shown_marks(page) == {files[0]: "delete", files[1]: "keep", files[2]: "relabel:grizzly"}
 
 
-@pytest.mark.browser
 def test_storage_full_from_the_start_stays_said_after_a_mark(watched, site, tmp_path):
     files = ["black/a.jpg", "grizzly/b.jpg"]
     tl = write_list(tmp_path / "top_losses.json", [row(f, loss=2 - i / 10) for i, f in enumerate(files)])
@@ -277,7 +268,6 @@ def test_storage_full_from_the_start_stays_said_after_a_mark(watched, site, tmp_
     free_storage(page)
 
 
-@pytest.mark.browser
 def test_two_tabs_on_the_same_list_merge_their_marks(watched, site, tmp_path):
     files = [f"black/{i}.jpg" for i in range(8)]
     tl = write_list(tmp_path / "top_losses.json", [row(f, loss=2 - i / 10) for i, f in enumerate(files)])
@@ -308,7 +298,6 @@ def test_two_tabs_on_the_same_list_merge_their_marks(watched, site, tmp_path):
     b.close()
 
 
-@pytest.mark.browser
 def test_a_reload_right_after_a_download_keeps_the_marks_until_the_reader_forgets_them(watched, site, tmp_path):
     files = ["black/a.jpg", "grizzly/b.jpg", "teddy/c.jpg"]
     tl = write_list(tmp_path / "top_losses.json", [row(f, loss=2 - i / 10) for i, f in enumerate(files)])
@@ -333,7 +322,6 @@ def test_a_reload_right_after_a_download_keeps_the_marks_until_the_reader_forget
 
 # ---------------------------------------------------------------- a huge list
 
-@pytest.mark.browser
 def test_a_list_of_100000_photos_opens_marks_and_survives_a_reload(watched, site, tmp_path):
     n = 100_000
     rows = [row(f"{CLASSES[i % 3]}/photo_{i:06d}.jpg", CLASSES[i % 3], CLASSES[(i + 1) % 3], loss=round(5 - i / n, 6))
@@ -364,7 +352,6 @@ def test_a_list_of_100000_photos_opens_marks_and_survives_a_reload(watched, site
 
 # ---------------------------------------------------------------- names in any script, many classes
 
-@pytest.mark.browser
 def test_names_show_as_they_are_and_every_class_has_a_button(watched, site, tmp_path):
     from training.bears.clean import read_decisions
 

@@ -154,7 +154,8 @@ def test_the_schema_allows_what_training_may_leave_out():
       out({ items: l.items, classes: l.classes, on: l.on });
     """, rows)
     assert got["classes"] == ["black", "teddy"] and got["on"] is None
-    assert got["items"][0] == {"file": "black/a.jpg", "label": "black", "pred": None, "probPred": None, "probLabel": None, "loss": None}
+    assert got["items"][0] == {"file": "black/a.jpg", "label": "black", "pred": None, "probPred": None, "probLabel": None, "loss": None,
+                               "score": None, "suggested": None, "imagenetTop": None}
 
 
 def test_refused_entries_and_folders_are_named_and_survive_a_reload():
@@ -235,3 +236,85 @@ def test_a_photo_listed_twice_is_named_and_a_folder_without_the_photos_is_said()
     assert "entry 5: grizzly/p001.jpg is listed twice (entry 2 too)" in got["error"]
     assert got["report"]["data"]["found"] == 0 and got["items"] == 4
     assert got["report"]["text"].startswith("None of the 4 listed photos is among the opened files")
+
+
+def ranking():
+    """A suspects.json as `python -m training.bears suspects` writes it (rows in the wrong order on purpose)."""
+    rows = [(f"{lab}/s{i}.jpg", lab, sugg, score) for i, (lab, sugg, score) in enumerate([
+        ("black", "delete", 0.9), ("grizzly", "grizzly", 0.2), ("teddy", "black", 0.5),
+        ("black", "grizzly", 0.7), ("grizzly", "grizzly", 0.1), ("teddy", "teddy", 0.3)])]
+    return {"method": "out of fold", "on": "all", "data": "/data/bears", "csv_root": None, "classes": CLASSES,
+            "ranking": [{"file": f, "label": lab, "suggested": sugg, "score": score, "pred": lab, "prob_pred": 0.6,
+                         "prob_label": 0.6, "imagenet_top": "Maltese dog" if sugg == "delete" else "brown bear"}
+                        for f, lab, sugg, score in reversed(rows)]}
+
+
+def test_a_ranking_opens_with_its_scores_and_suggestions():
+    got = node("""
+      const st = newState(new MemoryStorage());
+      const opened = openText(st, input, "suspects.json");
+      st.setFilter("wrong");
+      const flagged = st.order.map((i) => st.items[i].file);
+      const sugg = Object.fromEntries(st.items.map((it) => [it.file, state.suggestion(it)]));
+      st.setMark(st.items[0], ...sugg[st.items[0].file]);
+      out({ opened, kind: st.list.kind, method: st.list.method, items: st.items, flagged, sugg,
+            info: text.listInfo(st.list, st.wrongCount()), filters: text.filterLabels(st.tally(), st.wrongCount(), st.list.kind),
+            keys: text.keysHelp(st.list.classes, st.list.kind), howto: text.howto(st), problem: st.coverageProblem(),
+            decisions: st.decisions().text });
+    """, ranking())
+    assert got["opened"]["ok"] and got["kind"] == "ranking" and got["method"] == "out of fold"
+    # most suspect first, whatever the file's order
+    assert [it["file"] for it in got["items"]] == ["black/s0.jpg", "black/s3.jpg", "teddy/s2.jpg", "teddy/s5.jpg",
+                                                  "grizzly/s1.jpg", "grizzly/s4.jpg"]
+    assert {k: got["items"][0][k] for k in ("score", "suggested", "imagenetTop")} == {
+        "score": 0.9, "suggested": "delete", "imagenetTop": "Maltese dog"}
+    # the "wrong" filter shows the suggested changes; a suggestion is a mark's action and label
+    assert got["flagged"] == ["black/s0.jpg", "black/s3.jpg", "teddy/s2.jpg"]
+    assert got["sugg"] == {"black/s0.jpg": ["delete", None], "black/s3.jpg": ["relabel", "grizzly"],
+                           "teddy/s2.jpg": ["relabel", "black"], "teddy/s5.jpg": ["keep", None],
+                           "grizzly/s1.jpg": ["keep", None], "grizzly/s4.jpg": ["keep", None]}
+    assert got["info"].startswith("“suspects.json”: 6 photos (the whole data set), ranked most suspect first, 3 suggested changes")
+    assert got["filters"]["wrong"] == "Suggested changes (3)" and "a accepts the suggestion" in got["keys"]
+    assert got["problem"] is None
+    assert any("train --data /data/bears --decisions ~/Downloads/decisions.csv" in b.get("code", "") for b in got["howto"])
+    assert list(csv.reader(got["decisions"].splitlines())) == [["file", "action", "label"], ["black/s0.jpg", "delete", ""]]
+
+
+def test_a_ranking_restored_from_storage_is_still_a_ranking():
+    got = node("""
+      const storage = new MemoryStorage();
+      openText(newState(storage), input, "suspects.json");
+      const st = newState(storage);
+      const res = st.restore();
+      out({ ok: res.ok, name: res.name, kind: st.list.kind, items: st.items.map((it) => [it.file, it.score, it.suggested, it.imagenetTop]) });
+    """, ranking())
+    assert got["ok"] and got["name"] == "suspects.json" and got["kind"] == "ranking"
+    assert [r[1] for r in got["items"]] == sorted((r[1] for r in got["items"]), reverse=True)
+    assert got["items"][0] == ["black/s0.jpg", 0.9, "delete", "Maltese dog"]
+
+
+def test_a_ranking_goes_through_the_same_checks():
+    good = ranking()
+    rows = good["ranking"]
+    cases = {
+        "no score": {**good, "ranking": [{k: v for k, v in rows[0].items() if k != "score"}, *rows[1:]]},
+        "score 1.5": {**good, "ranking": [{**rows[0], "score": 1.5}, *rows[1:]]},
+        "panda": {**good, "ranking": [{**rows[0], "suggested": "panda"}, *rows[1:]]},
+        "absolute": {**good, "ranking": [{**rows[0], "file": "/etc/passwd"}, *rows[1:]]},
+        "spaces": {**good, "ranking": [{**rows[0], "suggested": " delete"}, *rows[1:]]},
+        "neither": {"method": "x", "rows": rows},
+    }
+    got = node("""
+      const out_ = {};
+      for (const [name, obj] of Object.entries(input)) {
+        try { const l = toplosses.parseTopLosses(JSON.stringify(obj), name); out_[name] = {ok: l.items.length, refused: l.refused}; }
+        catch (e) { out_[name] = {error: e.message}; }
+      }
+      out(out_);
+    """, cases)
+    assert 'entry 1: "score" must be a score between 0 and 1, got nothing' in got["no score"]["error"]
+    assert '"score" must be a score between 0 and 1, got 1.5' in got["score 1.5"]["error"]
+    assert "classes mismatch: entry 1 has suggested “panda”" in got["panda"]["error"]
+    assert got["absolute"]["ok"] == 5 and "is an absolute path" in got["absolute"]["refused"][0]["why"]
+    assert got["spaces"]["ok"] == 5 and "suggested begins or ends with white space" in got["spaces"]["refused"][0]["why"]
+    assert 'no "top_losses" or "ranking" array' in got["neither"]["error"]

@@ -189,7 +189,6 @@ def address(page) -> dict:
     return {k: v[0] for k, v in parse_qs(urlsplit(page.url).query).items()}
 
 
-@pytest.mark.browser
 def test_overfit_draws_what_numpy_fits_and_the_keyboard_moves_it(watched, site):
     page, w = open_overfit(watched, site)
     d = drawn(w)
@@ -231,7 +230,6 @@ def fmt_num(v: float) -> str:
     return f"{float(f'{v:.4g}')!r}".removesuffix(".0")
 
 
-@pytest.mark.browser
 def test_overfit_pointer_and_new_noise(watched, site):
     page, w = open_overfit(watched, site)
     # click the error chart over degree 7, then drag to degree 1
@@ -257,7 +255,6 @@ def test_overfit_pointer_and_new_noise(watched, site):
     assert drawn(w)["seed"] == 3
 
 
-@pytest.mark.browser
 def test_overfit_opens_the_state_in_the_address(watched, site):
     page, w = open_overfit(watched, site, "?degree=9&wd=0.001&seed=3&run=lr_too_low")
     d = drawn(w)
@@ -299,7 +296,6 @@ def closed_cleanly(context, watch):
     assert watch.offsite() == [] and watch.unexpected_errors() == [], (watch.offsite(), watch.unexpected_errors())
 
 
-@pytest.mark.browser
 def test_overfit_on_a_phone_with_touch(browser, site):
     context, page, watch = phone(browser, site, "wrong/?degree=2")
     w = page.locator('[data-widget="overfit"]')
@@ -443,7 +439,6 @@ def check_step(d: dict):
     assert f"Row {e['i'] + 1} of x times column {e['j'] + 1} of a" in d["text"]
 
 
-@pytest.mark.browser
 def test_matmul_steps_by_pointer_and_keyboard_as_numpy_does(watched, site):
     page, w = open_matmul(watched, site)
     d = shown(w)
@@ -472,7 +467,6 @@ def test_matmul_steps_by_pointer_and_keyboard_as_numpy_does(watched, site):
     expect(w.get_by_role("button", name="Step")).to_have_attribute("aria-disabled", "true")
 
 
-@pytest.mark.browser
 def test_matmul_other_examples_and_play(watched, site):
     page, w = open_matmul(watched, site)
     w.get_by_label("Example").select_option("trained")
@@ -499,7 +493,6 @@ def test_matmul_other_examples_and_play(watched, site):
     assert address(page) == {"mm-case": "general", "mm-step": "18"}
 
 
-@pytest.mark.browser
 def test_matmul_opens_the_state_in_the_address(watched, site):
     page, w = open_matmul(watched, site, "?mm-case=general&mm-step=7")
     d = shown(w)
@@ -512,7 +505,6 @@ def test_matmul_opens_the_state_in_the_address(watched, site):
     expect(w.locator(".mm-note")).to_contain_text("no example called")
 
 
-@pytest.mark.browser
 def test_matmul_on_a_phone_with_touch(browser, site):
     context, page, watch = phone(browser, site, "sgd/?mm-case=general")
     w = page.locator('[data-widget="matmul"]')

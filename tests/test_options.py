@@ -5,6 +5,8 @@ rebuilt from its checkpoint in one way; every script's --help gives the reasons.
 from __future__ import annotations
 
 import dataclasses
+import re
+import shlex
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -95,3 +97,22 @@ def test_experiments_are_data_and_describe_their_resolved_config(monkeypatch):
     for name, e in EXPERIMENTS.items():
         if e["kind"] in ("train", "pipeline"):
             assert describe(name, options.replace(base, **e["overrides"]), base)
+
+
+def page_commands() -> list[tuple[str, str]]:
+    """Every `python -m training.bears ...` line in the pages' bash blocks ("..." ones left out)."""
+    found = []
+    for md in sorted((ROOT / "docs").glob("*.md")):
+        for block in re.findall(r"```bash\n(.*?)```", md.read_text(encoding="utf-8"), re.S):
+            for line in block.replace("\\\n", " ").splitlines():  # continued lines joined
+                cmd = line.split("#")[0].strip()
+                if cmd.startswith("python -m training.bears ") and "..." not in cmd:
+                    found.append((md.name, cmd))
+    return found
+
+
+@pytest.mark.parametrize("page,command", page_commands())
+def test_the_commands_the_pages_show_are_accepted(page, command):
+    """A reader copies these: an option the scripts do not have must fail here, not in their shell."""
+    argv = ["0.001" if a == "LR" else a for a in shlex.split(command)[3:]]  # LR: the rate read off a curve
+    parser().parse_args(argv)

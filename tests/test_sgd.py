@@ -85,7 +85,7 @@ def test_committed_site_assets_match_a_fresh_run(tmp_path):
     committed = json.loads((ROOT / "docs/assets/sgd/fit.json").read_text())
     fresh = json.loads((tmp_path / "fit.json").read_text())
     assert fresh == committed
-    for name in ("summary.json", "momentum.json"):
+    for name in ("summary.json", "momentum.json", "curvature.json"):
         assert json.loads((tmp_path / name).read_text()) == json.loads((ROOT / "docs/assets/sgd" / name).read_text())
 
 

@@ -10,7 +10,6 @@ from playwright.sync_api import expect
 
 from tests.support import ROOT
 
-pytestmark = pytest.mark.browser
 
 W = '[data-widget="linfit"]'
 RECORDED = json.loads((ROOT / "docs/assets/sgd/fit.json").read_text())

@@ -16,7 +16,6 @@ from playwright.sync_api import expect
 from tests.support import ROOT
 from tests.test_sgd_widget import RECORDED, W, loss, open_sgd, results, run_code, set_setting, wait_for_live_run_end
 
-pytestmark = pytest.mark.browser
 
 ORIGINAL = (ROOT / "site_widgets" / "linfit" / "update.py").read_text()
 ERROR = ".linfit-error"

@@ -13,13 +13,11 @@ import json
 import re
 import time
 
-import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import Watch
-from tests.support import ROOT, build_site, start_server
+from tests.support import ROOT, build_site
 
-pytestmark = pytest.mark.browser
 
 STATE = "document.documentElement.dataset.offline"
 ARTICLE = ".md-content article"  # search results are <article>s too
@@ -199,7 +197,6 @@ def test_python_still_starts_offline_after_one_use_online(watched, site):
     page.context.set_offline(False)
 
 
-@pytest.mark.data
 def test_classifier_still_works_offline_after_one_use_online(watched, site, bears_dir):
     """The kept model passes the classifier's SHA-256 check when it comes from the cache."""
     photo = sorted((bears_dir / "grizzly").glob("*.jpg"))[0]
@@ -227,23 +224,22 @@ def test_classifier_still_works_offline_after_one_use_online(watched, site, bear
     page.context.set_offline(False)
 
 
-def test_a_rebuild_brings_a_new_cache_and_the_new_content(browser, tmp_path):
-    """Build twice (the second with a repository link in the header), serve the first,
-    then swap the files on the server as a deploy does."""
-    server, httpd = start_server(tmp_path / "a")
-    old_root = build_site(tmp_path / "a", site_url=server.url)
-    new_root = build_site(tmp_path / "b", site_url=server.url, env={"REPO_URL": "https://example.org/bears/lesson2"})
+def test_a_rebuild_brings_a_new_cache_and_the_new_content(browser, site, tmp_path):
+    """Build again (with a repository link in the header) for the session's server, serve
+    the session's build first, then swap the files on the server as a deploy does."""
+    old_root = site.root
+    new_root = build_site(tmp_path / "b", site_url=site.url, env={"REPO_URL": "https://example.org/bears/lesson2"})
     old, new = manifest(old_root)["version"], manifest(new_root)["version"]
     assert old != new
     context = browser.new_context(viewport={"width": 1200, "height": 900})
     watch = Watch(context.new_page())
     page = watch.page
     try:
-        open_controlled(page, server.url)
+        open_controlled(page, site.url)
         assert page.locator(".md-source").count() == 0
         assert any(f"precache:{old}" in n for n in page.evaluate("caches.keys()"))
 
-        server.root = new_root  # the deploy
+        site.root = new_root  # the deploy
         page.reload()  # online: the page comes from the network, new at once
         expect(page.locator(".md-source").first).to_be_attached()
         wait_until(page, """async ([o, n]) => { const k = await caches.keys();
@@ -252,12 +248,12 @@ def test_a_rebuild_brings_a_new_cache_and_the_new_content(browser, tmp_path):
         context.set_offline(True)
         page.reload()
         expect(page.locator(".md-source").first).to_be_attached()
-        page.goto(server.url + "sgd/")
+        page.goto(site.url + "sgd/")
         expect(page.locator(".md-source").first).to_be_attached()
         context.set_offline(False)
     finally:
+        site.root = old_root  # the other tests' site again
         context.close()
-        httpd.shutdown()
     assert watch.offsite() == [], watch.offsite()
     assert watch.unexpected_errors() == [], watch.unexpected_errors()
 

@@ -11,7 +11,8 @@ from tests.support import ROOT
 
 PACKAGES = ("training", "export")
 # training/bears' building blocks, in the order they build on each other (see its __init__.py)
-BLOCKS = ("images", "model", "data", "checkpoint", "features", "schedule", "loop", "interpretation", "report")
+BLOCKS = ("images", "model", "decision", "data", "checkpoint", "features", "schedule", "loop", "interpretation",
+          "report")
 
 
 def modules() -> dict[str, Path]:

@@ -77,6 +77,7 @@ def _add_option(parser, f: dataclasses.Field, tp) -> None:
         parser.add_argument(f.name, nargs="+", metavar=f.metadata.get("metavar", f.name.upper()), help=help_)
         return
     names = [f"--{f.name}"] + ([f"--{f.name.replace('_', '-')}"] if "_" in f.name else [])
+    names += [f"-{f.name}"] if len(f.name) == 1 else []  # clean -n 40, as the pages write it
     if tp is bool:
         parser.add_argument(*names, dest=f.name, action=argparse.BooleanOptionalAction,
                             default=default, help=help_ + " (default: %(default)s)")

@@ -72,23 +72,32 @@ def _as_vector(a, size):
     return vec
 
 
-def fit(x, y, a, lr, steps, batch_size=0, seed=0, update=update):
+def fit(x, y, a, lr, steps, batch_size=0, seed=0, update=update, momentum=0.0):
     """Run ``steps`` updates from ``a``.
 
     Returns ``{"a": [...], "loss": [...], "diverged": bool}`` where ``a[k]`` is the
     coefficient after k steps (``a[0]`` is the start) and ``loss[k]`` the MSE of
     ``a[k]`` on all the data. A run whose loss stops being a finite number is
     cut there and marked diverged.
+
+    momentum (β, the "heavy ball"): every step also carries on ``momentum`` times the
+    step before it, ``a[k+1] = update(a[k]) + β·(a[k] - a[k-1])``, whatever update()
+    does. With the lesson's update() this is PyTorch's SGD(momentum=β): there
+    ``v = β·v + grad; a -= lr·v``, and ``-lr·v`` is exactly that step.
     """
     a = _as_vector(a, len(x[0]))
     trajectory, losses = [a], [mse(matvec(x, a), y)]
     diverged = False
+    last_step = [0.0] * len(a)
     for idx in batches(len(y), batch_size, steps, seed):
         new_a = _as_vector(update(a, [x[i] for i in idx], [y[i] for i in idx], lr), len(a))
+        if momentum:
+            new_a = [v + momentum * d for v, d in zip(new_a, last_step)]
         loss = mse(matvec(x, new_a), y)
         if not (math.isfinite(loss) and all(math.isfinite(v) for v in new_a)):
             diverged = True
             break
+        last_step = [v - w for v, w in zip(new_a, a)]
         a = new_a
         trajectory.append(a)
         losses.append(loss)

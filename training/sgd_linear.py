@@ -208,6 +208,23 @@ def save_momentum_figure(runs: dict[str, dict], path: str | Path) -> None:
     plt.close(fig)
 
 
+def curvature(x: torch.Tensor, momenta: tuple[float, ...] = (0.5, 0.9)) -> dict:
+    """The curvature of the MSE over a, which limits the learning rate of gradient descent.
+
+    The loss is quadratic in a, so its Hessian is the same everywhere: 2/n·xᵀx. Along the
+    eigenvector of its largest eigenvalue λmax (the steepest direction) a step on all the
+    points multiplies the distance to the best a by (1 - lr·λmax): past lr = 2/λmax every
+    step overshoots by more than it started. With momentum β the limit is 2(1 + β)/λmax.
+    """
+    x = x.double()
+    hessian = 2 / len(x) * x.T @ x
+    values, vectors = torch.linalg.eigh(hessian)
+    lam_min, lam_max = values.tolist()
+    return {"hessian": hessian.tolist(), "lambda_min": lam_min, "lambda_max": lam_max, "condition": lam_max / lam_min,
+            "steepest": vectors[:, 1].tolist(), "lr_limit": 2 / lam_max, "lr_one_step": 1 / lam_max,
+            "lr_limit_momentum": {str(b): 2 * (1 + b) / lam_max for b in momenta}}
+
+
 def write_site_assets(folder: str | Path) -> None:
     """The recorded runs and figures the SGD page shows (see the module docstring)."""
     folder = Path(folder)
@@ -215,7 +232,10 @@ def write_site_assets(folder: str | Path) -> None:
     runs = {}
     for name, lr, bs, mom in [("lr0.1", 0.1, 0, 0.0), ("lr0.01", 0.01, 0, 0.0), ("lr1.5", 1.5, 0, 0.0),
                               ("lr0.1_bs10", 0.1, 10, 0.0), ("lr0.01_mom0.9", 0.01, 0, 0.9),
-                              ("lr0.1_mom0.9", 0.1, 0, 0.9)]:
+                              ("lr0.1_mom0.9", 0.1, 0, 0.9),
+                              # either side of the limit 2/λmax (about 1.0 on these points), and
+                              # momentum moving the limit past 1.5 (curvature.json)
+                              ("lr0.9", 0.9, 0, 0.0), ("lr1.0", 1.0, 0, 0.0), ("lr1.5_mom0.9", 1.5, 0, 0.9)]:
         cfg = Config(lr=lr, batch_size=bs, momentum=mom)
         runs[name] = fit(*make_data(cfg.n, cfg.seed), cfg)
     (folder / "fit.json").write_text(json.dumps(runs["lr0.1"]))
@@ -231,10 +251,12 @@ def write_site_assets(folder: str | Path) -> None:
     save_lr_figure({"all 100 points a step": runs["lr0.1"], "10 random points a step": runs["lr0.1_bs10"]},
                    folder / "minibatch.png")
     summary = {k: {"lr": r["config"]["lr"], "batch_size": r["config"]["batch_size"], "momentum": r["config"]["momentum"],
-                   "final_loss": r["loss"][-1],
+                   "final_loss": r["loss"][-1], "min_loss": min(r["loss"]), "start_loss": r["loss"][0],
                    "final_a": r["a"][-1], "diverged": r["diverged"], "optimum_loss": r["optimum_loss"]}
                for k, r in runs.items()}
     (folder / "summary.json").write_text(json.dumps(summary, indent=1))
+    x, _ = make_data(Config.n, Config.seed)
+    (folder / "curvature.json").write_text(json.dumps(curvature(x), indent=1))
 
 
 def parse_args(argv: list[str] | None = None) -> Config:

@@ -8,10 +8,15 @@
 //   model.js       the model's worker, shared by every visit to the page
 //   worker.js      in the worker: decode.js (file -> pixels), preprocess.js (pixels -> the
 //                  exact crop Python feeds the model), ../onnx/engine.js (the model)
-//   decision.js    ranking and the "uncertain" rule, parameters from the manifest
+//   decision.js    ranking, and the answer: the graph's decision (a label, "none of these", "not sure")
+//                  named with the manifest's meaning; the softmax "uncertain" rule for older models
+//   ../trainer/myhead.js  "use my model": the reader's own head (trained on the "Train your own"
+//                  page) on the same body; ?model=mine in the address turns it on
 //
 // data-manifest on the element: the model's manifest, a site-root path.
 
+import { readParam } from "../common/urlstate.js";
+import { loadMyHead } from "../trainer/myhead.js";
 import { memoryLimits } from "./decode.js";
 import { wireInputs } from "./inputs.js";
 import { useModel } from "./model.js";
@@ -23,7 +28,8 @@ const MANIFEST = "assets/models/bears.json";
 export async function mount(el, ctx) {
   const model = useModel(ctx, ctx.asset(el.dataset.manifest || MANIFEST).href, el.dataset.variant || null);
   const view = createView(el);
-  const st = createState({ model, limits: memoryLimits(navigator), onChange: view.render });
+  const st = createState({ model, limits: memoryLimits(navigator), onChange: view.render, myHead: () => loadMyHead(),
+    mine: readParam("model") === "mine" });
   view.onSelect = st.select;
   wireInputs(ctx, view, st);
   ctx.onUnmount(st.dispose);

@@ -3,6 +3,7 @@
 // the document and the camera stream end when the widget is unmounted (ctx).
 
 import { h } from "../common/ui.js";
+import { writeParam } from "../common/urlstate.js";
 
 /** @param v  the view (view.js); @param st  the state (state.js): give(files, via), refuse(msg) */
 export function wireInputs(ctx, v, st) {
@@ -11,6 +12,10 @@ export function wireInputs(ctx, v, st) {
     v.fileInput.value = ""; // choosing the same file again fires change again
   });
   v.loadButton.addEventListener("click", () => st.loadNow());
+  v.mineInput.addEventListener("change", () => {
+    st.useMine(v.mineInput.checked);
+    writeParam("model", st.state.mine ? "mine" : null); // a link can open the page with the switch on
+  });
   // The reader is about to give a photo: choosing one in the dialog, or dragging one here,
   // takes a second or more, time enough to start the runtime and the model meanwhile.
   v.pickButton.addEventListener("click", () => st.prepare());

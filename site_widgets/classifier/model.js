@@ -37,7 +37,8 @@ export function useModel(ctx, manifestUrl, variant = null) {
     load: (warm = false) => load(h, warm),
     /** The set-up model's info, or null while it is not ready. */
     get ready() { return h.ready; },
-    classify: (file, limits, signal, onProgress) => classify(h, file, limits, signal, onProgress),
+    /** head: the reader's head.json ("use my model", trainer/myhead.js) or null for the site's own. */
+    classify: (file, limits, signal, onProgress, head = null) => classify(h, file, limits, signal, onProgress, head),
   };
 }
 
@@ -63,15 +64,15 @@ function load(h, warm = false) {
 }
 
 /** Decode + classify one photo; the photo is decoded in the worker while the model loads. */
-async function classify(h, file, limits, signal, onProgress) {
+async function classify(h, file, limits, signal, onProgress, head) {
   const loading = load(h);
   const job = (async () => {
-    if (typeof OffscreenCanvas !== "undefined") return h.client.call("classify", { key: KEY, file, limits }, { signal, onProgress });
+    if (typeof OffscreenCanvas !== "undefined") return h.client.call("classify", { key: KEY, file, limits, head }, { signal, onProgress });
     // Browsers without canvases in workers (Safari before 16.4): decode here, classify there.
     const { decodeImage } = await import("./decode.js");
     const d = await decodeImage(file, limits);
     const pixels = { rgba: d.rgba, width: d.width, height: d.height, notes: d.notes };
-    return { ...await h.client.call("classify", { key: KEY, pixels, limits }, { signal, onProgress }), display: d.bitmap };
+    return { ...await h.client.call("classify", { key: KEY, pixels, limits, head }, { signal, onProgress }), display: d.bitmap };
   })();
   const [model, result] = await Promise.allSettled([loading, job]);
   // A photo that cannot be read says so even while the model cannot load; otherwise the load's reason first.

@@ -10,6 +10,8 @@
 //   items: [{name, status: waiting|working|done|error, result?, error?, kind?}],
 //   selected: 0,                 the item the details show
 //   runs: 0,                     files handled so far (done or refused), for tests and readers
+//   myHead: null | head.json,    the reader's own head (trained on the "Train your own" page)
+//   mine: false,                 "use my model": photos go through myHead instead of the site's head
 // }
 //
 // Photos are handled one at a time in the order given; a batch given while another runs
@@ -48,15 +50,16 @@ export function createState(o) {
 }
 
 class ClassifierState {
-  constructor({ model, limits = null, onChange = () => {}, now = () => performance.now() }) {
-    Object.assign(this, { model, limits, onChange, now, queue: Promise.resolve(), busy: false });
+  constructor({ model, limits = null, onChange = () => {}, now = () => performance.now(), myHead = () => null, mine = false }) {
+    Object.assign(this, { model, limits, onChange, now, myHead, queue: Promise.resolve(), busy: false });
     this.controller = new AbortController();
     this.signal = this.controller.signal;
     this.state = {
       phase: "idle", status: { text: model.ready ? TEXT.ready : TEXT.idle, kind: model.ready ? "ready" : "idle" },
-      error: "", notice: "", model: model.ready, items: [], selected: 0, runs: 0,
+      error: "", notice: "", model: model.ready, items: [], selected: 0, runs: 0, myHead: myHead(), mine: false,
     };
-    for (const name of ["loadNow", "prepare", "give", "refuse", "select", "dispose"]) this[name] = this[name].bind(this);
+    this.state.mine = Boolean(mine && this.state.myHead);
+    for (const name of ["loadNow", "prepare", "give", "refuse", "select", "dispose", "useMine"]) this[name] = this[name].bind(this);
   }
 
   emit() {
@@ -116,6 +119,13 @@ class ClassifierState {
     return this.queue;
   }
 
+  /** The "use my model" switch: photos given from now on go through the reader's head. */
+  useMine(on) {
+    this.state.myHead = this.myHead(); // trained again in another tab meanwhile?
+    this.state.mine = Boolean(on && this.state.myHead);
+    this.emit();
+  }
+
   select(i) {
     if (i >= 0 && i < this.state.items.length) {
       this.state.selected = i;
@@ -155,9 +165,11 @@ class ClassifierState {
     this.progress(item, index, total);
     try {
       const onProgress = ({ stage }) => { item.stage = stage; this.progress(item, index, total); };
-      const r = await this.model.classify(file, this.limits, this.signal, onProgress);
+      const head = s.mine ? s.myHead : null;
+      const r = await this.model.classify(file, this.limits, this.signal, onProgress, head);
       s.model = r.model;
-      item.result = { ...r, decision: decide(r.probs, r.model.manifest), totalMs: this.now() - given, via };
+      const rule = r.mine ? { labels: r.labels } : r.model.manifest; // a head of one's own: the softmax rule
+      item.result = { ...r, decision: decide(r.probs, rule, r.mine ? null : r.code), totalMs: this.now() - given, via };
       item.status = "done";
     } catch (err) {
       if (this.signal.aborted) return;

@@ -3,9 +3,9 @@
 // decision.js, the error messages from state.js.
 //
 // For tests and curious readers, the root carries data-phase (idle|loading|working|done|
-// error), data-runs (files handled), data-top, data-variant, data-threads, data-model-ms;
-// the result carries data-top, data-uncertain, data-infer-ms, data-total-ms and per label
-// data-label / data-prob.
+// error), data-runs (files handled), data-top, data-answer, data-variant, data-threads,
+// data-model-ms; the result carries data-top, data-answer (a label, "none" or "unsure"),
+// data-uncertain, data-infer-ms, data-total-ms and per label data-label / data-prob.
 
 import { errorBox, fmt, h, statusLine } from "../common/ui.js";
 import { pct } from "./decision.js";
@@ -31,26 +31,30 @@ export function createView(el) {
     originalCaption: h("figcaption"),
     cropCaption: h("figcaption"),
     verdict: h("p", { class: "clf-verdict", "aria-live": "polite" }),
+    meaning: h("p", { class: "clf-meaning", hidden: true }),
     bars: h("ul", { class: "clf-bars" }),
     timing: h("p", { class: "clf-timing" }),
     notes: h("ul", { class: "clf-notes" }),
     notice: h("p", { class: "clf-notice", hidden: true }),
     list: h("ol", { class: "clf-list", hidden: true, "aria-label": "photos given, with the model's answer" }),
     modelInfo: h("p", { class: "clf-model" }),
+    mineInput: h("input", { type: "checkbox", class: "clf-mine-input" }),
+    mineText: h("span"),
     onSelect: () => {},
   };
+  v.mine = h("label", { class: "clf-mine", hidden: true }, v.mineInput, " ", v.mineText);
   v.pickButton = h("button", { type: "button", class: "md-button md-button--primary", onclick: () => v.fileInput.click() },
     "Choose photos");
   v.drop = h("div", { class: "clf-drop", tabindex: "0", role: "group", "aria-label": "Give the classifier a photo" },
     h("p", {}, "Drop photos here, paste one (Ctrl+V / ⌘V), or"),
     h("div", { class: "clf-buttons" }, v.pickButton, v.cameraButton, v.loadButton),
-    v.fileInput);
+    v.mine, v.fileInput);
   v.camera = h("div", { class: "clf-camera", hidden: true }, v.video, h("div", { class: "clf-buttons" }, v.snapButton, v.closeButton));
   v.result = h("div", { class: "clf-result", hidden: true },
     h("div", { class: "clf-figures" },
       h("figure", {}, v.original, v.originalCaption),
       h("figure", {}, v.crop, v.cropCaption)),
-    h("div", { class: "clf-output" }, v.verdict, v.bars, v.timing, v.notes));
+    h("div", { class: "clf-output" }, v.verdict, v.meaning, v.bars, v.timing, v.notes));
   v.list.addEventListener("click", (e) => {
     const button = e.target.closest("button[data-index]");
     if (button) v.onSelect(Number(button.dataset.index));
@@ -64,6 +68,8 @@ function render(v, s) {
   const { el } = v;
   el.dataset.phase = s.phase;
   el.dataset.runs = String(s.runs);
+  el.dataset.mine = String(s.mine);
+  renderMine(v, s);
   v.status.set(s.status.text, s.status.kind);
   v.notice.textContent = s.notice;
   v.notice.hidden = !s.notice;
@@ -77,7 +83,18 @@ function render(v, s) {
   else {
     v.result.hidden = true;
     delete el.dataset.top;
+    delete el.dataset.answer;
   }
+}
+
+/** The "use my model" switch, shown when the reader has trained a head on the "Train your own" page. */
+function renderMine(v, { myHead, mine }) {
+  v.mine.hidden = !myHead;
+  v.mineInput.checked = mine;
+  if (!myHead) return;
+  const acc = myHead.metrics?.accuracy;
+  v.mineText.textContent = `Use my model: your head (${myHead.labels.join(", ")}) on this network's body` +
+    (Number.isFinite(acc) ? `, ${(100 * acc).toFixed(1)}% right on your validation photos` : "") + ".";
 }
 
 function renderModel(v, info) {
@@ -110,8 +127,7 @@ function renderList(v, s) {
   v.list.hidden = s.items.length < 2;
   if (v.list.hidden) return v.list.replaceChildren();
   v.list.replaceChildren(...s.items.map((it, i) => {
-    const what = it.status === "done" ? it.result.decision.uncertain ? `uncertain (${it.result.decision.top.label}?)`
-      : `${it.result.decision.top.label} (${pct(it.result.decision.top.p)})`
+    const what = it.status === "done" ? it.result.decision.short
       : it.status === "error" ? "not classified" : it.status === "working" ? "…" : "waiting";
     return h("li", { dataset: { status: it.status } },
       h("button", { type: "button", class: "clf-item", "aria-pressed": String(i === s.selected), dataset: { index: String(i) } },
@@ -127,10 +143,13 @@ function renderResult(v, r) {
     v.shown = r;
   }
   v.el.dataset.top = decision.top.label;
-  Object.assign(v.result.dataset, { top: decision.top.label, uncertain: String(decision.uncertain),
+  v.el.dataset.answer = decision.answer;
+  Object.assign(v.result.dataset, { top: decision.top.label, answer: decision.answer, uncertain: String(decision.uncertain),
                                     inferMs: r.inferMs.toFixed(3), totalMs: r.totalMs.toFixed(1) });
   v.verdict.className = `clf-verdict${decision.uncertain ? " clf-uncertain" : ""}`;
   v.verdict.textContent = decision.verdict;
+  v.meaning.textContent = decision.meaning;
+  v.meaning.hidden = !decision.meaning;
   v.bars.replaceChildren(...decision.ranked.map(({ label, p }) =>
     h("li", { dataset: { label, prob: String(p) }, class: label === decision.top.label ? "clf-top" : "" },
       h("span", { class: "clf-label" }, label),
@@ -138,7 +157,8 @@ function renderResult(v, r) {
         h("span", { class: "clf-fill", style: `width: ${(100 * p).toFixed(2)}%` })),
       h("span", { class: "clf-value" }, pct(p)))));
   const { variant, threads } = r.model;
-  v.timing.textContent = `Inference ${fmt(r.inferMs, 1)} ms (${variant} model, WebAssembly, ${threadWord(threads)}, in a background thread); ` +
+  v.result.dataset.mine = String(Boolean(r.mine));
+  v.timing.textContent = `${r.mine ? "Your head on the site's body. " : ""}Inference ${fmt(r.inferMs, 1)} ms (${variant} model, WebAssembly, ${threadWord(threads)}, in a background thread); ` +
     `preprocessing ${fmt(r.preMs, 1)} ms; ${fmt(r.totalMs, 0)} ms from your ${r.via} to this result. Nothing was uploaded.`;
   const notes = [...r.notes, sizeNote(r.width, r.height, { crop: r.crop })].filter(Boolean);
   v.notes.replaceChildren(...notes.map((n) => h("li", {}, n)));

@@ -1,12 +1,13 @@
-// The data cleaner: the lesson's ImageCleaner in the browser. The instructor opens the
-// top-losses list that training wrote and their own photo folder; marks each photo keep,
-// delete or relabel (worst predictions first); downloads cleaned.csv for `train --data`
-// (and decisions.csv for `clean --decisions`). Nothing is uploaded: photos are shown
+// The data cleaner: the lesson's ImageCleaner in the browser. The instructor opens a list
+// that training wrote (suspects.json: every photo, most suspect first, with a suggestion;
+// or top_losses.json: worst predictions first) and their own photo folder; marks each photo
+// keep, delete or relabel; downloads cleaned.csv for `train --data` (and decisions.csv for
+// `train --decisions` / `clean --decisions`). Nothing is uploaded: photos are shown
 // through object URLs, the list is read with File.text(), downloads are Blobs.
 //
 // This file wires the reader's actions to the state and the view. The work is elsewhere:
 //   state.js      what the cleaner knows (list, photos matched, marks, filter, pages, exports)
-//   toplosses.js  reading and checking top_losses.json
+//   toplosses.js  reading and checking the lists (suspects.json, top_losses.json)
 //   match.js      which opened file is which listed photo; photos the list does not name
 //   marks.js      decisions (a MarkBook: marks with the time of each change) and localStorage
 //   saving.js     what is saved and what is not; merging another tab's marks
@@ -16,7 +17,7 @@
 //   drop.js       files from a drag and drop
 //
 // Contract: mount(el, ctx) (site_widgets/common/context.js). data-example on the element:
-// the example list, a site-root path (default: the default run's published list).
+// the example list, a site-root path (default: the site's published suspects.json).
 //
 // State for tests and curious readers, as data- attributes on the root: data-phase
 // (empty | list | ready), data-items, data-marked, data-refused (entries of the list left
@@ -33,9 +34,10 @@ import * as say from "./text.js";
 import { ListError, parseTopLosses } from "./toplosses.js";
 import { buildView, drawAll, drawMarks, drawProgress, drawSave } from "./view.js";
 
-// The default run's list, published with the site: lets a reader with the lesson's bear
-// photos (or none) try the cleaner without training first.
-const EXAMPLE_LIST = "assets/reports/default/top_losses.json";
+// The ranking of every photo of the lesson's data set, published with the site
+// (`python -m training.bears suspects`): lets a reader with the lesson's bear photos (or
+// none) try the cleaner without training first.
+const EXAMPLE_LIST = "assets/reports/default/suspects.json";
 
 const openStorage = () => window.localStorage; // a getter that throws where storage is blocked
 
@@ -88,7 +90,7 @@ class Cleaner {
       ui.status.set(say.listOpened(res, res.name, { marked: state.tally().marked, photosOpen: false }), "ready");
       drawAll(ui, state);
     } catch (err) {
-      ui.status.set(`A list saved in this browser could not be read back (${err.message}); open top_losses.json again.`, "error");
+      ui.status.set(`A list saved in this browser could not be read back (${err.message}); open the list again.`, "error");
     }
   }
 
@@ -120,10 +122,11 @@ class Cleaner {
     try {
       text = await this.ctx.fetchText(this.el.dataset.example || EXAMPLE_LIST);
     } catch (err) {
-      if (!this.gone) this.ui.error.show(`Could not load the example list (${err.message || err}). If you are offline, open your own top_losses.json instead.`);
+      if (!this.gone) this.ui.error.show(`Could not load the example list (${err.message || err}). If you are offline, open your own list instead.`);
       return;
     }
-    await this.openListFile({ name: "top_losses.json", type: "application/json", text: async () => text });
+    const name = (this.el.dataset.example || EXAMPLE_LIST).split("/").pop();
+    await this.openListFile({ name, type: "application/json", text: async () => text });
   }
 
   /** entries: [{file, path}] from a folder, a selection or a drop (lists included). */
@@ -138,7 +141,7 @@ class Cleaner {
     if (jsons.length) await this.openListFile(jsons[0].file); // a list dropped along with the photos
     if (this.gone) return;
     if (!state.list) {
-      ui.photoInfo.textContent = `${say.plural(images.length, "photo")} open. Now open top_losses.json to see them in the list's order.`;
+      ui.photoInfo.textContent = `${say.plural(images.length, "photo")} open. Now open the list (suspects.json or top_losses.json) to see them in its order.`;
       ui.status.set("Photos open; the list is still missing.", "idle");
       return;
     }

@@ -1,5 +1,6 @@
 // The cleaner's photo grid: one page of photos at a time, each a focusable card with its
-// label, prediction and loss and the keep / delete / relabel buttons; keyboard control.
+// label, prediction and loss (a ranking's: its score, suggestion and what ImageNet sees)
+// and the keep / delete / relabel buttons, the suggested one outlined; keyboard control.
 //
 // Thumbnails are object URLs of the reader's own files (nothing is uploaded), made only for
 // the page shown and revoked when the page changes, and decoded lazily by the browser, so
@@ -7,10 +8,20 @@
 // can still be marked.
 
 import { h } from "../common/ui.js";
+import { suggestion } from "./state.js";
 import { visible } from "./text.js";
 
 const pct = (p) => (p === null ? "?" : `${(100 * p).toFixed(1)}%`);
 const name = (s) => h("bdi", {}, visible(s)); // isolated: a right-to-left name does not reorder what is beside it
+
+/** A ranking's card: label and suggestion, score, the out-of-fold reading and ImageNet's. */
+function rankingFacts(it) {
+  const change = it.suggested !== null && it.suggested !== it.label;
+  return [`label `, h("b", {}, name(it.label)), `, suggested `, h("b", { class: change ? "cln-change" : null }, name(it.suggested ?? "?")),
+    h("br"), `score ${it.score === null ? "?" : it.score.toFixed(2)}`,
+    ...(it.pred !== null ? [` · out of fold: `, name(it.pred), ` ${pct(it.probPred)}`] : []),
+    ...(it.imagenetTop !== null ? [h("br"), `ImageNet: `, name(it.imagenetTop)] : [])];
+}
 
 export function markText(mark) {
   if (!mark) return "not marked";
@@ -33,7 +44,7 @@ export class Grid {
     this.urls = new Set();
     this.cards = new Map(); // file -> li on the current page
 
-    this.list = h("ul", { class: "cln-grid", "aria-label": "Photos, worst prediction first" });
+    this.list = h("ul", { class: "cln-grid", "aria-label": "Photos, worst first" });
     this.pagers = [this._pager(), this._pager()];
     this.node = h("div", { class: "cln-gridwrap" }, this.pagers[0].node, this.list, this.pagers[1].node);
     this.list.addEventListener("keydown", (e) => this._key(e));
@@ -71,6 +82,7 @@ export class Grid {
     this.releaseUrls();
     this.cards.clear();
     const { start, indexes } = st.pageSlice();
+    this.list.setAttribute("aria-label", st.list.kind === "ranking" ? "Photos, most suspect first" : "Photos, worst prediction first");
     this.list.replaceChildren(...indexes.map((i) => this._card(i)));
     if (!indexes.length) this.list.append(h("li", { class: "cln-empty" }, "No photo matches this filter."));
     for (const pg of this.pagers) {
@@ -90,16 +102,17 @@ export class Grid {
   _card(index) {
     const it = this.state.items[index];
     const wrong = it.pred !== null && it.pred !== it.label;
-    const facts = it.listed
-      ? [`label `, h("b", {}, name(it.label)), `, predicted `, h("b", {}, it.pred === null ? "?" : name(it.pred)), ` ${pct(it.probPred)}`,
-        h("br"), `loss ${it.loss === null ? "?" : it.loss.toFixed(2)} · p(`, name(it.label), `) ${pct(it.probLabel)}`]
-      : [`label `, h("b", {}, name(it.label)), h("br"), `not in the list (found in the folder)`];
-    // a button for every class; the first nine have a key too
+    const facts = !it.listed ? [`label `, h("b", {}, name(it.label)), h("br"), `not in the list (found in the folder)`]
+      : this.state.list.kind === "ranking" ? rankingFacts(it)
+        : [`label `, h("b", {}, name(it.label)), `, predicted `, h("b", {}, it.pred === null ? "?" : name(it.pred)), ` ${pct(it.probPred)}`,
+          h("br"), `loss ${it.loss === null ? "?" : it.loss.toFixed(2)} · p(`, name(it.label), `) ${pct(it.probLabel)}`];
+    // a button for every class; the first nine have a key too; the suggested one is outlined
+    const s = suggestion(it);
     const buttons = [
-      this._button("keep", null, "k", "Keep"),
-      this._button("delete", null, "d", "Delete"),
+      this._button("keep", null, "k", "Keep", null, s?.[0] === "keep"),
+      this._button("delete", null, "d", "Delete", null, s?.[0] === "delete"),
       ...this.state.list.classes.map((c, j) => this._button("relabel", c, j < 9 ? String(j + 1) : null, visible(c),
-        c === it.label ? `${visible(c)}: keep its label` : `Relabel as ${visible(c)}`)),
+        c === it.label ? `${visible(c)}: keep its label` : `Relabel as ${visible(c)}`, s?.[0] === "relabel" && s[1] === c)),
     ];
     const li = h("li", { class: "cln-item", tabindex: "0", dataset: { index, file: it.file, wrong: String(wrong), listed: String(it.listed) } },
       h("div", { class: "cln-thumb" }, this._photo(it)),
@@ -113,10 +126,12 @@ export class Grid {
     return li;
   }
 
-  /** key: its keyboard key, or null (classes after the ninth have none). */
-  _button(act, label, key, text, aria = null) {
-    return h("button", { type: "button", class: "cln-btn cln-mark", "aria-pressed": "false", dataset: label ? { act, label } : { act },
-      "aria-label": aria || text, title: key ? `${aria || text} (key ${key})` : aria || text },
+  /** key: its keyboard key, or null (classes after the ninth have none); suggested: the list's suggestion. */
+  _button(act, label, key, text, aria = null, suggested = false) {
+    const said = `${aria || text}${suggested ? " (suggested)" : ""}`;
+    const data = { act, ...(label ? { label } : {}), ...(suggested ? { suggested: "true" } : {}) };
+    return h("button", { type: "button", class: "cln-btn cln-mark", "aria-pressed": "false", dataset: data,
+      "aria-label": said, title: key ? `${said} (key ${key})` : said },
     key ? [h("kbd", { "aria-hidden": "true" }, key), " "] : null, text);
   }
 
@@ -151,7 +166,9 @@ export class Grid {
       b.setAttribute("aria-pressed", String(pressed));
     }
     li.querySelector(".cln-badge").textContent = m ? `Marked: ${markText(m)}` : "";
-    const pred = it.listed ? `, predicted ${it.pred ?? "?"} ${pct(it.probPred)}, loss ${it.loss === null ? "?" : it.loss.toFixed(2)}` : ", not in the list";
+    const ranked = `, suggested ${visible(it.suggested ?? "?")}, score ${it.score === null ? "?" : it.score.toFixed(2)}`;
+    const pred = !it.listed ? ", not in the list" : this.state.list.kind === "ranking" ? ranked
+      : `, predicted ${it.pred ?? "?"} ${pct(it.probPred)}, loss ${it.loss === null ? "?" : it.loss.toFixed(2)}`;
     li.setAttribute("aria-label", `${visible(it.file)}: labelled ${visible(it.label)}${pred}; ${markText(m)}`);
   }
 
@@ -170,6 +187,8 @@ export class Grid {
     if (key === "k" || key === "K") return mark("keep");
     if (key === "d" || key === "D") return mark("delete");
     if (key === "u" || key === "U") { e.preventDefault(); this.onMark(item, null, null); return; }
+    const s = suggestion(item);
+    if ((key === "a" || key === "A") && s) return mark(...s); // accept the list's suggestion
     if (/^[1-9]$/.test(key) && +key <= classes.length) return mark("relabel", classes[+key - 1]);
     const onButton = e.target !== li;
     const moves = { ArrowRight: 1, ArrowLeft: -1, ArrowDown: this.columns(), ArrowUp: -this.columns() };

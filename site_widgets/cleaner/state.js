@@ -9,12 +9,21 @@ import { cleanedCsv, cleanedRows, decisionRows, decisionsCsv } from "./csv.js";
 import { countMarks, listKey, makeMark, MarkBook, tally } from "./marks.js";
 import { isImageName, matchFiles } from "./match.js";
 import { Saving } from "./saving.js";
-import { parsePathProblem, parseTopLosses, toJSONShape } from "./toplosses.js";
+import { DELETE, parsePathProblem, parseTopLosses, toJSONShape } from "./toplosses.js";
 
 export const PAGE_SIZE = 24;
 export const FILTERS = ["all", "unmarked", "wrong"];
 
-const isWrong = (it) => it.pred !== null && it.pred !== it.label;
+/** What the "wrong" filter shows: in a ranking (suspects.json), photos whose suggestion is not
+ *  their label; in a top-losses list, wrong predictions. */
+export const isFlagged = (it) => (it.suggested != null ? it.suggested !== it.label : it.pred !== null && it.pred !== it.label);
+
+/** A ranking's suggestion for a photo as a mark's [action, label], or null (no suggestion). */
+export function suggestion(it) {
+  if (it.suggested == null) return null;
+  if (it.suggested === DELETE) return ["delete", null];
+  return it.suggested === it.label ? ["keep", null] : ["relabel", it.suggested];
+}
 const isJsonPath = (path) => /\.json$/i.test(path);
 // the same file chosen again replaces itself; a namesake from another folder does not
 const pickId = (p) => `${p.path}|${p.file.size}|${p.file.lastModified}`;
@@ -134,7 +143,8 @@ export class CleanerState {
     }
     this.items = [
       ...this.list.items.map((t, i) => ({ ...t, rank: i + 1, listed: true })),
-      ...this.extras.map((x) => ({ file: x.file, label: x.label, pred: null, probPred: null, probLabel: null, loss: null, listed: false })),
+      ...this.extras.map((x) => ({ file: x.file, label: x.label, pred: null, probPred: null, probLabel: null, loss: null,
+        score: null, suggested: null, imagenetTop: null, listed: false })),
     ];
   }
 
@@ -164,7 +174,7 @@ export class CleanerState {
   }
 
   wrongCount() {
-    return this.items.filter(isWrong).length;
+    return this.items.filter(isFlagged).length;
   }
 
   // ---------------------------------------------------------------- filter and pages
@@ -175,7 +185,7 @@ export class CleanerState {
     const keep = {
       all: () => true,
       unmarked: (it) => !this.marks.has(it.file),
-      wrong: isWrong,
+      wrong: isFlagged,
     }[this.filter];
     this.order = this.items.map((it, i) => (keep(it) ? i : -1)).filter((i) => i >= 0);
     this.page = 0;

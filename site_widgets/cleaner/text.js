@@ -14,10 +14,12 @@ function coverage(on) {
   return `on: ${on ?? "?"}`;
 }
 
-/** One line about the list that is open. */
-export function listInfo(list, wrong) {
+/** One line about the list that is open; flagged: its wrong predictions, or (a ranking) its suggested changes. */
+export function listInfo(list, flagged) {
+  const what = list.kind === "ranking" ? `ranked most suspect first, ${plural(flagged, "suggested change")}`
+    : plural(flagged, "wrong prediction");
   return `“${visible(list.name)}”: ${plural(list.items.length, "photo")} (${coverage(list.on)}), ` +
-    `${plural(wrong, "wrong prediction")}; classes ${list.classes.join(", ")}` +
+    `${what}; classes ${list.classes.join(", ")}` +
     `${list.classesGiven ? "" : " (read from the labels; the file names none)"}${list.data ? `; data folder ${visible(list.data)}` : ""}.`;
 }
 
@@ -69,8 +71,9 @@ export function replaceAsked(res, name) {
 }
 
 export function photoNotList(fileName) {
-  return `“${visible(fileName)}” is a photo, not the top-losses list. Choose top_losses.json (written by ` +
-    "`python -m training.bears interpret --on all`) with “Open top_losses.json”, and the photos with “Open the photo folder”.";
+  return `“${visible(fileName)}” is a photo, not the list. Choose suspects.json (written by ` +
+    "`python -m training.bears suspects`) or top_losses.json (`python -m training.bears interpret --on all`) with “Open the list”, " +
+    "and the photos with “Open the photo folder”.";
 }
 
 export function nothingOpened(how) {
@@ -179,14 +182,17 @@ export function progress(t) {
   return `${t.marked} of ${t.total} marked` + (t.marked ? ` (${t.keep} keep, ${t.delete} delete, ${t.relabel} relabel)` : "");
 }
 
-export function filterLabels(t, wrong) {
-  return { all: `All (${t.total})`, unmarked: `Unmarked (${t.total - t.marked})`, wrong: `Wrong predictions (${wrong})` };
+/** kind: the list's ("ranking": the third filter shows the suggested changes). */
+export function filterLabels(t, wrong, kind = "top_losses") {
+  const third = kind === "ranking" ? `Suggested changes (${wrong})` : `Wrong predictions (${wrong})`;
+  return { all: `All (${t.total})`, unmarked: `Unmarked (${t.total - t.marked})`, wrong: third };
 }
 
-export function keysHelp(classes) {
+export function keysHelp(classes, kind = "top_losses") {
   const relabel = classes.slice(0, 9).map((c, j) => `${j + 1} ${visible(c)}`).join(", ");
   const more = classes.length > 9 ? `; the other ${plural(classes.length - 9, "class", "classes")} by their buttons` : "";
-  return `Keys on a photo: k keep, d delete, ${relabel} (relabel; its own label = keep${more}), u unmark; ` +
+  const accept = kind === "ranking" ? "a accepts the suggestion (the dashed button), " : "";
+  return `Keys on a photo: k keep, d delete, ${relabel} (relabel; its own label = keep${more}), ${accept}u unmark; ` +
     "the next photo gets the focus. ←/→/↑/↓ move, Home/End first/last on the page, PageUp/PageDown change page. " +
     "Buttons work too; pressing a pressed one takes the mark back.";
 }
@@ -226,11 +232,27 @@ export function howto(state) {
     { code: `python -m training.bears train --data ~/Downloads/cleaned.csv --csv_root=${shellQuote(root.folder)} --out runs/cleaned` },
     ...(root.why ? [{ p: root.why }] : []),
     { p: csvRoot },
+    ...decisionsHowto(list, root.folder),
+    { p: "Neither file removes photos from disk (clean --delete_files does)." },
+  ];
+}
+
+/** decisions.csv's way back: straight into training (a ranking lists the whole data set), or
+ *  through the terminal cleaner, which reads the top-losses list it was made from. */
+function decisionsHowto(list, folder) {
+  if (list.kind === "ranking") {
+    return [
+      { p: "decisions.csv holds only your marks (file,action,label). Training applies it to the photo folder as it loads " +
+        "it (deletions dropped, relabels applied, every photo staying on its side of the split), so a committed decisions " +
+        "file reproduces the cleaned data set for anyone with the photos:" },
+      { code: `python -m training.bears train --data ${shellQuote(folder)} --decisions ~/Downloads/decisions.csv --out runs/cleaned` },
+    ];
+  }
+  return [
     { p: "decisions.csv holds only your marks on the list's photos (file,action,label), for the terminal cleaner, " +
       "which writes cleaned.csv next to the list:" },
     { code: "python -m training.bears clean --top_losses runs/default/interpret_all/top_losses.json --decisions ~/Downloads/decisions.csv\n" +
       "python -m training.bears train --data runs/default/interpret_all/cleaned.csv --out runs/cleaned" },
-    { p: "Neither file removes photos from disk (clean --delete_files does)." },
   ];
 }
 

@@ -1,10 +1,16 @@
-// Reading the top-losses list that training writes (no DOM):
+// Reading the lists that training writes (no DOM). Two kinds:
 //   python -m training.bears interpret --on all  ->  runs/default/interpret_all/top_losses.json
 //   {"on": "all", "data": "../shared/data/bears", "csv_root": null, "classes": [...],
 //    "top_losses": [{"file": "black/x.jpg", "label": "black", "pred": "grizzly",
 //                    "prob_pred": 0.91, "prob_label": 0.07, "loss": 2.66}, ...]}
-// `file` is relative to the data folder. Older reports (the published example) carry only
-// "on" and "top_losses": the classes are then the labels and predictions seen in the list.
+//   python -m training.bears suspects  ->  runs/default/suspects.json (the site publishes one)
+//   {"method": "...", "on": "all", "data": ..., "classes": [...],
+//    "ranking": [{"file": "teddy/x.jpg", "label": "teddy", "suggested": "delete", "score": 0.97,
+//                 "pred": "teddy", "prob_pred": 0.6, "prob_label": 0.6, "imagenet_top": "Maltese dog"}, ...]}
+// A ranking is ordered by "score" (0..1, most suspect first) instead of the loss; "suggested"
+// is a class (its own label: keep) or "delete". Both kinds go through the same checks.
+// `file` is relative to the data folder. Older reports carry only "on" and "top_losses":
+// the classes are then the labels and predictions seen in the list.
 //
 // Every problem with the file as a whole becomes a ListError whose message tells the reader
 // what to choose instead. An entry whose file would not be a path inside the data folder, or
@@ -13,8 +19,9 @@
 
 export class ListError extends Error {}
 
-const WHERE = "Choose the top_losses.json that `python -m training.bears interpret --on all` writes " +
-  "(runs/default/interpret_all/top_losses.json).";
+const WHERE = "Choose the suspects.json that `python -m training.bears suspects` writes, or the top_losses.json " +
+  "of `python -m training.bears interpret --on all` (both under runs/default/).";
+export const DELETE = "delete"; // the suggestion for a photo that fits no label
 
 /** "./black\\x.jpg" -> "black/x.jpg": one spelling for paths from any OS. */
 export function normalisePath(p) {
@@ -42,7 +49,7 @@ export function pathProblem(file) {
 function entryProblem(r) {
   const why = pathProblem(r.file);
   if (why) return `its file ${why}`;
-  for (const field of ["label", "pred"]) {
+  for (const field of ["label", "pred", "suggested"]) {
     if (isName(r[field]) && edgeSpace(r[field])) return `its ${field} begins or ends with white space, which training's CSV reader trims`;
   }
   return null;
@@ -63,14 +70,18 @@ const ENTRY = {
   prob_pred: [isProb, "a probability between 0 and 1", false],
   prob_label: [isProb, "a probability between 0 and 1", false],
   loss: [isLoss, "a number ≥ 0", false],
+  suggested: [isName, "a class name or “delete” (text)", false],
+  imagenet_top: [isName, "an ImageNet class name (text)", false],
 };
-const TOP = { on: "text", data: "text", csv_root: "text" };
+// A ranking's entries also need their score: it is what orders them.
+const RANKED = { ...ENTRY, score: [isProb, "a score between 0 and 1", true] };
+const TOP = { on: "text", data: "text", csv_root: "text", method: "text" };
 
-function problemsOfEntry(r, i) {
+function problemsOfEntry(r, i, schema = ENTRY) {
   const where = `entry ${i + 1}`;
   if (!r || typeof r !== "object" || Array.isArray(r)) return [`${where} is ${shown(r)}, not an object with "file" and "label"`];
   const out = [];
-  for (const [field, [ok, what, required]] of Object.entries(ENTRY)) {
+  for (const [field, [ok, what, required]] of Object.entries(schema)) {
     const v = r[field];
     if ((v === undefined || v === null) && !required) continue;
     if (!ok(v)) out.push(`${where}: "${field}" must be ${what}${required ? "" : " (or null)"}, got ${shown(v)}`);
@@ -94,11 +105,11 @@ function problemsOfTop(obj) {
 }
 
 function refuse(name, problems, where = WHERE) {
-  throw new ListError(`“${name}” is not a usable top-losses list: ${problems.slice(0, 3).join("; ")}` +
+  throw new ListError(`“${name}” is not a usable list of photos to review: ${problems.slice(0, 3).join("; ")}` +
     `${problems.length > 3 ? ` (and ${problems.length - 3} more)` : ""}. ${where}`);
 }
 
-/** JSON text -> the object and its rows; ListError if it is not a list at all. */
+/** JSON text -> the object, its rows and their kind ("top_losses" | "ranking"); ListError if it is not a list at all. */
 function readRows(text, name) {
   if (!text || !text.trim()) throw new ListError(`“${name}” is empty. ${WHERE}`);
   let obj;
@@ -107,19 +118,22 @@ function readRows(text, name) {
   } catch (err) {
     throw new ListError(`“${name}” is not valid JSON (${err.message}). ${WHERE}`);
   }
-  const rows = Array.isArray(obj) ? obj : obj && typeof obj === "object" ? obj.top_losses : undefined;
+  const isObj = obj && typeof obj === "object" && !Array.isArray(obj);
+  const kind = isObj && !("top_losses" in obj) && "ranking" in obj ? "ranking" : "top_losses";
+  const rows = Array.isArray(obj) ? obj : isObj ? obj[kind] : undefined;
   if (!Array.isArray(rows)) {
     const keys = obj && typeof obj === "object" ? Object.keys(obj).slice(0, 8).join(", ") : typeof obj;
-    throw new ListError(`“${name}” is JSON but not a top-losses list: it has no "top_losses" array ` +
+    throw new ListError(`“${name}” is JSON but not a list of photos to review: it has no "top_losses" or "ranking" array ` +
       `(it has: ${keys || "nothing"}). ${WHERE}`);
   }
   if (rows.length === 0) throw new ListError(`“${name}” lists no images. ${WHERE}`);
-  return { obj: Array.isArray(obj) ? {} : obj, rows };
+  return { obj: isObj ? obj : {}, rows, kind };
 }
 
 /** The classes: as the file names them, else the labels and predictions seen. */
 function classesOf(obj, items, name) {
-  const seen = [...new Set(items.flatMap((t) => (t.pred ? [t.label, t.pred] : [t.label])))].sort();
+  const named = (t) => [t.label, t.pred, t.suggested === DELETE ? null : t.suggested].filter((v) => v !== null);
+  const seen = [...new Set(items.flatMap(named))].sort();
   if (!Array.isArray(obj.classes)) {
     if (seen.length < 2) throw new ListError(`“${name}” has fewer than two classes (${seen.join(", ")}): nothing to relabel to.`);
     return { classes: seen, classesGiven: false };
@@ -128,8 +142,8 @@ function classesOf(obj, items, name) {
   const known = new Set(classes);
   const problems = [];
   items.forEach((t, i) => {
-    for (const [field, v] of [["label", t.label], ["pred", t.pred]]) {
-      if (v !== null && !known.has(v)) problems.push(`entry ${i + 1} has ${field} “${v}”, which is not one of its classes (${classes.join(", ")})`);
+    for (const [field, v] of [["label", t.label], ["pred", t.pred], ["suggested", t.suggested]]) {
+      if (v !== null && !known.has(v) && !(field === "suggested" && v === DELETE)) problems.push(`entry ${i + 1} has ${field} “${v}”, which is not one of its classes (${classes.join(", ")})`);
     }
   });
   if (problems.length) refuse(name, [`classes mismatch: ${problems[0]}`, ...problems.slice(1)], `Was the file edited by hand? ${WHERE}`);
@@ -137,11 +151,13 @@ function classesOf(obj, items, name) {
   return { classes, classesGiven: true };
 }
 
-/** JSON text -> {on, data, csvRoot, classes, classesGiven, items: [{file, label, pred, probPred,
- *  probLabel, loss}], refused: [{entry, file, why}]} */
+/** JSON text -> {kind ("top_losses" | "ranking"), method, on, data, csvRoot, classes, classesGiven,
+ *  items: [{file, label, pred, probPred, probLabel, loss, score, suggested, imagenetTop}],
+ *  refused: [{entry, file, why}]} */
 export function parseTopLosses(text, name = "the file") {
-  const { obj, rows } = readRows(text, name);
-  const problems = [...problemsOfTop(obj), ...rows.flatMap(problemsOfEntry)];
+  const { obj, rows, kind } = readRows(text, name);
+  const schema = kind === "ranking" ? RANKED : ENTRY;
+  const problems = [...problemsOfTop(obj), ...rows.flatMap((r, i) => problemsOfEntry(r, i, schema))];
   if (problems.length) refuse(name, problems);
   const seen = new Map(); // file -> entry number
   const items = [];
@@ -159,14 +175,20 @@ export function parseTopLosses(text, name = "the file") {
       probPred: isProb(r.prob_pred) ? r.prob_pred : null,
       probLabel: isProb(r.prob_label) ? r.prob_label : null,
       loss: isLoss(r.loss) ? r.loss : null,
+      score: isProb(r.score) ? r.score : null,
+      suggested: isName(r.suggested) ? r.suggested : null,
+      imagenetTop: isName(r.imagenet_top) ? r.imagenet_top : null,
     });
   });
   if (problems.length) refuse(name, problems);
   if (!items.length) refuse(name, refused.slice(0, 3).map((x) => `entry ${x.entry} ${x.why}`), `No entry is usable. ${WHERE}`);
   const { classes, classesGiven } = classesOf(obj, items, name);
   // Worst first, as training writes it; a stable sort also fixes a list saved in another order.
-  if (items.every((t) => t.loss !== null)) items.sort((a, b) => b.loss - a.loss);
+  if (kind === "ranking") items.sort((a, b) => b.score - a.score);
+  else if (items.every((t) => t.loss !== null)) items.sort((a, b) => b.loss - a.loss);
   return {
+    kind,
+    method: isName(obj.method) ? obj.method : null,
     on: typeof obj.on === "string" ? obj.on : null,
     data: isName(obj.data) ? obj.data : null,
     csvRoot: isName(obj.csv_root) ? obj.csv_root : null,
@@ -196,8 +218,9 @@ export function dataFolder(list) {
 /** Back to training's JSON shape (what the page saves, and re-reads through parseTopLosses);
  *  the refused entries ride along in "refused", which training's format does not have. */
 export function toJSONShape(list) {
-  return {
-    on: list.on, data: list.data, csv_root: list.csvRoot, classes: list.classes, refused: list.refused,
-    top_losses: list.items.map((t) => ({ file: t.file, label: t.label, pred: t.pred, prob_pred: t.probPred, prob_label: t.probLabel, loss: t.loss })),
-  };
+  const entry = (t) => ({ file: t.file, label: t.label, pred: t.pred, prob_pred: t.probPred, prob_label: t.probLabel, loss: t.loss });
+  const shape = { on: list.on, data: list.data, csv_root: list.csvRoot, classes: list.classes, refused: list.refused };
+  if (list.kind !== "ranking") return { ...shape, top_losses: list.items.map(entry) };
+  return { ...shape, method: list.method,
+    ranking: list.items.map((t) => ({ ...entry(t), score: t.score, suggested: t.suggested, imagenet_top: t.imagenetTop })) };
 }

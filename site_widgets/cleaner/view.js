@@ -3,12 +3,12 @@
 // Nothing here decides anything: the state does, text.js words it.
 
 import { errorBox, h, statusLine } from "../common/ui.js";
-import { FILTERS } from "./state.js";
+import { FILTERS, isFlagged } from "./state.js";
 import * as say from "./text.js";
 
 /** The open step: buttons, hidden inputs, the lines about the list and the photos. */
 function buildOpen(on) {
-  const jsonInput = h("input", { type: "file", accept: ".json,application/json", class: "cln-file cln-json", "aria-label": "top-losses JSON file" });
+  const jsonInput = h("input", { type: "file", accept: ".json,application/json", class: "cln-file cln-json", "aria-label": "list of photos (JSON)" });
   const folderInput = h("input", { type: "file", webkitdirectory: true, directory: true, multiple: true, class: "cln-file cln-folder", "aria-label": "photo folder" });
   const photosInput = h("input", { type: "file", multiple: true, accept: "image/*,.json", class: "cln-file cln-photos", "aria-label": "photos" });
   const listInfo = h("p", { class: "cln-listinfo" }, "No list open yet.");
@@ -16,10 +16,10 @@ function buildOpen(on) {
   const photoInfo = h("p", { class: "cln-report", "aria-live": "polite" }, "No photos open yet.");
   const drop = h("div", { class: "cln-open", role: "group", "aria-label": "Open the list and the photos" },
     h("div", { class: "cln-step" },
-      h("p", { class: "cln-steptitle" }, "1. The list training wrote"),
+      h("p", { class: "cln-steptitle" }, "1. The list training wrote (suspects.json or top_losses.json)"),
       h("div", { class: "cln-buttons" },
-        h("button", { type: "button", class: "md-button md-button--primary", onclick: () => jsonInput.click() }, "Open top_losses.json"),
-        h("button", { type: "button", class: "md-button cln-example", onclick: on.example }, "Try the default run's list")),
+        h("button", { type: "button", class: "md-button md-button--primary", onclick: () => jsonInput.click() }, "Open the list"),
+        h("button", { type: "button", class: "md-button cln-example", onclick: on.example }, "Try this site's suspect list")),
       listInfo, listWarn),
     h("div", { class: "cln-step" },
       h("p", { class: "cln-steptitle" }, "2. Your photos (the data folder)"),
@@ -80,7 +80,7 @@ export function drawProgress(ui, state) {
   const t = state.tally();
   ui.el.dataset.marked = String(t.marked);
   ui.progress.textContent = say.progress(t);
-  const labels = say.filterLabels(t, state.wrongCount());
+  const labels = say.filterLabels(t, state.wrongCount(), state.list?.kind);
   for (const [value, span] of Object.entries(ui.filterLabels)) span.textContent = labels[value];
 }
 
@@ -119,11 +119,11 @@ export function drawAll(ui, state) {
   ui.el.dataset.phase = state.phase;
   if (!state.list) return;
   ui.el.dataset.items = String(state.items.length);
-  ui.listInfo.textContent = say.listInfo(state.list, state.list.items.filter((t) => t.pred !== null && t.pred !== t.label).length);
+  ui.listInfo.textContent = say.listInfo(state.list, state.list.items.filter(isFlagged).length);
   ui.el.dataset.refused = String(state.list.refused.length);
   ui.listWarn.textContent = say.refusedNote(state.list.refused);
   ui.listWarn.hidden = !state.list.refused.length;
-  ui.keysHelp.textContent = say.keysHelp(state.list.classes);
+  ui.keysHelp.textContent = say.keysHelp(state.list.classes, state.list.kind);
   ui.review.hidden = false;
   ui.exportBox.hidden = false;
   drawReport(ui, state);

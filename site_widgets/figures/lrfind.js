@@ -26,6 +26,13 @@ export async function mount(el, ctx) {
   });
 }
 
+/** The finder's figure for a curve computed elsewhere (the in-browser trainer): `json` has
+ *  lr_find.json's fields. onPick(lr): the reader clicked the curve or pressed Enter on it;
+ *  picked: an lr to mark as chosen. */
+export function lrFindFigure(json, signal, { onPick = null, picked = null } = {}) {
+  return view(lrFindSeries(json, "the learning-rate finder"), signal, { onPick, picked });
+}
+
 function yDomainTop(series) {
   const sm = series.points.map((p) => p.smoothed).filter((v) => v !== null);
   const ref = sm.length ? sm : series.points.map((p) => p.loss).filter((v) => v !== null);
@@ -76,7 +83,7 @@ function markPoints(svg, g, f, x, y, { suggested: sug, minimum: min }) {
 }
 
 /** Draw the finder into svg; returns its scales and the cursor. */
-function drawFinder(svg, f, series, top) {
+function drawFinder(svg, f, series, top, picked = null) {
   const pts = series.points;
   const lrs = pts.map((p) => p.lr);
   const x = logScale([lrs[0], lrs[lrs.length - 1]], [f.left, f.right]);
@@ -86,6 +93,10 @@ function drawFinder(svg, f, series, top) {
   line(g, lrs, pts.map((p) => p.loss), x, y, { class: "fig-raw" });
   if (series.hasSmoothed) line(g, lrs, pts.map((p) => p.smoothed), x, y, { class: "fig-smooth" });
   markPoints(svg, g, f, x, y, series);
+  if (picked) {
+    vRule(g, x.map(picked), f, { class: "fig-picked-rule", "data-lr": String(picked) });
+    label(svg, x.map(picked), f.bottom - 8, `your pick ${fmtLr(picked)}`, f, { class: "fig-picked-label" });
+  }
   return { x, y, frame: f, cursor: cursorMark(g, f, 2) };
 }
 
@@ -97,7 +108,7 @@ function readoutText(series, i) {
     `${series.hasSmoothed ? ` · smoothed ${fmtLoss(p.smoothed)}` : ""} · step ${i + 1} of ${series.points.length}${note}`;
 }
 
-function view(series, signal) {
+function view(series, signal, { onPick = null, picked = null } = {}) {
   const pts = series.points;
   const n = pts.length;
   const top = yDomainTop(series);
@@ -116,7 +127,7 @@ function view(series, signal) {
   const chart = responsiveSvg(plot, {
     height: CHART.lrfind.height, margin: CHART.margin, label: "", signal,
     draw(svg, f) {
-      drawn = drawFinder(svg, f, series, top);
+      drawn = drawFinder(svg, f, series, top, picked);
       if (control) place(control.index);
     },
   });
@@ -139,6 +150,10 @@ function view(series, signal) {
       place(i);
     },
   });
+  if (onPick) {
+    plot.addEventListener("click", () => onPick(pts[control.index].lr));
+    plot.addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); onPick(pts[control.index].lr); } });
+  }
 
   return h("figure", { class: "fig-figure" },
     plot,

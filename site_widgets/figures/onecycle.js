@@ -29,6 +29,12 @@ export async function mount(el, ctx) {
   });
 }
 
+/** The schedules' figure for a history computed elsewhere (the in-browser trainer, live):
+ *  `report` has report.json's history.batches; what: a sentence about the run. */
+export function scheduleFigure(report, what, signal) {
+  return view(scheduleSeries(report, "the training history"), what, signal);
+}
+
 /** The three panels: what each plots and how its y axis is chosen. */
 function panels(sched, lrLog) {
   const rows = sched.rows;

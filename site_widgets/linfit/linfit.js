@@ -8,16 +8,22 @@
 //   python.js    the worker from the page's side                   worker.js  the worker
 //   sandbox.py   runs the reader's update() in a clean Python     update.py  the lesson's update()
 //
+//   surface.js   the loss surface: curvature, the lr limit, contours, steps (no DOM)
+//
 // data-recorded: the PyTorch run to play while Python loads (same settings as DEFAULTS), and
 // data-code: the Python the editor starts with; both site-root paths (assets/sgd/fit.json,
-// assets/widgets/linfit/momentum.py). Settings live in the URL (?lr=1.5&batch=10&steps=200).
-// On unmount the worker, the animation and the resize observer end (ctx).
+// assets/widgets/linfit/momentum.py). data-surface: also draw the loss surface (contours, the
+// path, the lr limit, the steps along the steepest direction); data-momentum: a momentum
+// control. Settings live in the URL (?lr=1.5&batch=10&steps=200&mom=0.9), and so does edited
+// code when short (?code=, shown in the editor, run only when the reader presses Run).
+// Python starts loading when the reader comes near the widget. On unmount the worker, the
+// animation, the observers and the resize observer end (ctx).
 
 import { readParams, writeParam } from "../common/urlstate.js";
 import { reducedMotion } from "../common/ui.js";
 import { buildPanel, paint, showAnswer, showPlaying, showSlider } from "./panel.js";
 import { PythonRunner } from "./python.js";
-import { CODE, SETTINGS, WORKER } from "./settings.js";
+import { CODE, PLAYBACK, SETTINGS, WORKER, settingKeys } from "./settings.js";
 import * as S from "./state.js";
 
 /** w: one mounted widget {el, ctx, s (state), ui (panel), python, raf}. */
@@ -57,11 +63,12 @@ function setPlaying(w, on) {
 function pythonState(w, state, info) {
   w.el.dataset.python = state;
   if (state === "loading") {
-    w.ui.status.set(w.s.source === "recorded"
-      ? "Loading Python in your browser… meanwhile this plays the run recorded by the PyTorch script."
-      : "Loading Python in your browser…", "loading");
+    let text = "Loading Python in your browser…";
+    if (!w.s.started) text = "Loading Python in your browser, so that it is ready when you press Play…";
+    else if (w.s.source === "recorded") text += " meanwhile this plays the run recorded by the PyTorch script.";
+    w.ui.status.set(text, "loading");
   } else if (state === "ready") {
-    performance.mark("linfit:python-ready");
+    performance.mark("linfit:python-ready", { detail: info.timings });
     w.el.dataset.pythonMs = String(Math.round(info.ms));
     w.ui.status.set(`Python ready (${(info.ms / 1000).toFixed(1)} s): every run is now computed live by update().`, "ready");
   } else if (state === "failed") {
@@ -96,6 +103,37 @@ async function pump(w) {
   pump(w);
 }
 
+/** Python starts loading when the reader approaches the widget: when it comes within
+ *  PLAYBACK.approachMargin of the viewport, or the pointer or the focus enters it. Not before,
+ *  so a reader who never comes near it transfers none of Python; and not while the browser
+ *  says it is offline (it would only fail: Play tries anyway, and the 'online' event
+ *  resumes). Observers and listeners end on unmount. */
+function loadOnApproach(w) {
+  const offs = [];
+  let near = false;
+  const stop = () => offs.splice(0).forEach((off) => off());
+  const go = () => {
+    if (navigator.onLine === false) return;
+    stop();
+    if (w.ctx.signal.aborted || w.python.session) return;
+    performance.mark("linfit:approach");
+    w.python.start().catch(() => {}); // a failure is shown (pythonState); Play tries again
+  };
+  const approach = () => {
+    near = true;
+    go();
+  };
+  if (typeof IntersectionObserver !== "undefined") {
+    const io = new IntersectionObserver((entries) => entries.some((e) => e.isIntersecting) && approach(),
+      { rootMargin: PLAYBACK.approachMargin });
+    io.observe(w.el);
+    offs.push(() => io.disconnect());
+  }
+  offs.push(w.ctx.listen(w.el, "pointerenter", approach), w.ctx.listen(w.el, "focusin", approach),
+    w.ctx.listen(window, "online", () => near && go()));
+  w.ctx.onUnmount(stop);
+}
+
 /** Any use of the widget: Python is wanted (and retried if it failed to load). */
 function begin(w) {
   if (S.begin(w.s, w.python.ready)) performance.mark("linfit:start");
@@ -118,6 +156,7 @@ function changeSetting(w, key, value) {
 
 function runCode(w) {
   w.s.code = S.normalise(w.ui.editor.value);
+  writeParam(...S.codeParamOf(w.s));
   runAgain(w);
 }
 
@@ -166,14 +205,25 @@ function wire(w) {
   ui.editor.addEventListener("keydown", editorKeys(w));
 }
 
+/** The state from the page's data, the widget's options and the address. */
+function initialState(el, recorded, code) {
+  const keys = settingKeys({ momentum: "momentum" in el.dataset });
+  const params = readParams();
+  const { settings, notes } = S.settingsFrom(params, keys);
+  const s = S.createState({ recorded, code, settings, keys, surface: "surface" in el.dataset });
+  const linked = S.codeFrom(params, s.originalCode);
+  if (linked.note) notes.push(linked.note);
+  return { s, notes, linkedCode: linked.code };
+}
+
 export async function mount(el, ctx) {
   const [recorded, code] = await Promise.all([
     ctx.fetchJSON(el.dataset.recorded),
     ctx.fetchText(el.dataset.code || CODE),
   ]);
-  const { settings, notes } = S.settingsFrom(readParams());
-  const s = S.createState({ recorded, code, settings });
+  const { s, notes, linkedCode } = initialState(el, recorded, code);
   const ui = buildPanel(s);
+  if (linkedCode) ui.editor.value = linkedCode; // shown, not run: the reader presses Run
   el.append(ui.root);
   const w = { el, ctx, s, ui, raf: 0, firstFrame: false };
   w.python = new PythonRunner({ spawn: () => ctx.worker(WORKER), onState: (st, info) => pythonState(w, st, info) });
@@ -182,13 +232,14 @@ export async function mount(el, ctx) {
     w.python.dispose();
   });
   wire(w);
-  ctx.onResize(ui.fit, () => render(w));
+  ctx.onResize(ui.fit, () => render(w)); // the other canvases share its grid's column width
   if (notes.length) {
     ui.note.textContent = notes.join(" ");
     ui.note.hidden = false;
   }
-  ui.status.set("Press Play or Step. Python loads in your browser on first use.", "idle");
+  ui.status.set("Press Play or Step. Python loads in your browser as you come near.", "idle");
   markBusy(w);
   showPlaying(ui, el, false);
   render(w);
+  loadOnApproach(w);
 }

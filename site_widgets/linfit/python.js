@@ -8,7 +8,7 @@
 // numbers, ends the worker like a crash does. dispose() ends everything for good.
 //
 // Protocol (worker.js):  page -> worker  {id, request}
-//   worker -> page  {type: "ready", ms, version, calibrationMs} | {type: "fatal", message}
+//   worker -> page  {type: "ready", ms, version, calibrationMs, phases, fetches} | {type: "fatal", message}
 //                   {type: "started", id} | {type: "result", id, result} | {type: "crashed", id, message}
 
 /** Why a run gave no result. kind: "timeout" | "crashed" | "protocol" | "unavailable" | "stopped". */
@@ -37,6 +37,13 @@ export function resultProblem(result, request) {
   if (!loss.every((v) => Number.isFinite(v) && v >= 0)) return "losses that are not finite numbers";
   if (typeof diverged !== "boolean") return "a run without its diverged flag";
   return "";
+}
+
+/** The worker's start-up timings (for the benchmark): only numbers, and pairs of numbers, pass. */
+function timings(data) {
+  const numbers = (o) => Object.fromEntries(Object.entries(isObject(o) ? o : {})
+    .filter(([, v]) => Number.isFinite(v) || (Array.isArray(v) && v.length === 2 && v.every(Number.isFinite))));
+  return { phases: numbers(data.phases), fetches: numbers(data.fetches) };
 }
 
 export class PythonRunner {
@@ -134,7 +141,7 @@ export class PythonRunner {
     this.calibrationMs = Number.isFinite(data.calibrationMs) && data.calibrationMs > 0 ? data.calibrationMs : null;
     session.starting.resolve(ms);
     session.starting = null;
-    this.onState("ready", { ms, calibrationMs: this.calibrationMs });
+    this.onState("ready", { ms, calibrationMs: this.calibrationMs, timings: timings(data) });
   }
 
   /** Python misbehaved or died while running: end this worker, fail the run, start afresh. */

@@ -5,7 +5,8 @@
 // module in Node (tests/test_linfit_modules.py).
 
 import { fmt } from "../common/format.js";
-import { DEFAULTS, PLAYBACK, SEED, SETTINGS } from "./settings.js";
+import { DEFAULTS, PLAYBACK, SEED, SETTINGS, settingKeys } from "./settings.js";
+import { quadratic } from "./surface.js";
 
 /** Code as the editor keeps it: \n line ends, one final newline. */
 export const normalise = (code) => String(code).replace(/\r\n?/g, "\n").trimEnd() + "\n";
@@ -13,14 +14,18 @@ export const normalise = (code) => String(code).replace(/\r\n?/g, "\n").trimEnd(
 /**
  * recorded: the PyTorch run (fit.json / momentum.json): x, y, a, loss, diverged, optimum_a/_loss.
  * code: the update() the editor starts with. settings: from the URL (settingsFrom).
+ * keys: the settings the widget shows (settingKeys). surface: the loss surface is drawn.
  */
-export function createState({ recorded, code, settings = DEFAULTS }) {
+export function createState({ recorded, code, settings = DEFAULTS, keys = settingKeys(), surface = false }) {
   const recording = { a: recorded.a, loss: recorded.loss, diverged: recorded.diverged };
   const originalCode = normalise(code);
   return {
     data: { x: recorded.x, y: recorded.y, a: recorded.a[0] },
     best: recorded.optimum_a,
     bestLoss: recorded.optimum_loss,
+    q: quadratic(recorded.x, recorded.y), // the MSE as a quadratic in a: its curvature, its best a
+    surface,
+    keys,
     settings: { ...DEFAULTS, ...settings },
     originalCode,
     code: originalCode, // the code runs use (the editor may hold newer, unrun text)
@@ -47,11 +52,13 @@ export const recordingFits = (s) => sameSettings(s.settings, DEFAULTS) && s.code
 const parse = (key, raw) => (key === "batch_size" && raw === "all" ? 0 : Number(raw));
 export const showSetting = (key, value) => (SETTINGS[key].format || String)(value);
 
-/** Settings from URL parameters; a value that is not one of the choices is named in `notes`. */
-export function settingsFrom(params) {
+/** Settings from URL parameters (of the settings `keys`); a value that is not one of the
+ *  choices is named in `notes`. */
+export function settingsFrom(params, keys = settingKeys()) {
   const settings = { ...DEFAULTS };
   const notes = [];
-  for (const [key, spec] of Object.entries(SETTINGS)) {
+  for (const key of keys) {
+    const spec = SETTINGS[key];
     const raw = params.get(spec.param);
     if (raw === null) continue;
     const value = parse(key, raw.trim());
@@ -67,6 +74,27 @@ export const paramOf = (key, value) => [SETTINGS[key].param, value === SETTINGS[
 export function changeSetting(s, key, value) {
   if (!SETTINGS[key] || !SETTINGS[key].choices.includes(value)) throw new RangeError(`no ${key} choice ${value}`);
   s.settings[key] = value;
+}
+
+// The reader's edited code, when short, is kept in the address too (?code=), so a link can
+// carry it; it opens in the editor and runs only when the reader presses Run (a link's code
+// is somebody else's code).
+export const CODE_PARAM = "code";
+
+/** The code a link brought ("" if none, or the lesson's own), and a note for the reader. */
+export function codeFrom(params, originalCode) {
+  const raw = params.get(CODE_PARAM);
+  if (raw === null || normalise(raw) === originalCode) return { code: "", note: "" };
+  if (raw.length > PLAYBACK.maxUrlCode) {
+    return { code: "", note: `The address carries ${raw.length} characters of code, more than the ${PLAYBACK.maxUrlCode} it may; the editor starts with the lesson's code.` };
+  }
+  return { code: normalise(raw), note: "This address brought its own update(), now in the editor: read it, then press Run my update to run it." };
+}
+
+/** [URL parameter, value] for the code runs use: none for the lesson's code or code too long to keep. */
+export function codeParamOf(s) {
+  const keep = s.code !== s.originalCode && s.code.length <= PLAYBACK.maxUrlCode;
+  return [CODE_PARAM, keep ? s.code : null];
 }
 
 // ------------------------------------------------------------------ playback
@@ -119,11 +147,15 @@ export function want(s, reason) {
   s.wanted = { reason, settings: { ...s.settings }, code: s.code };
 }
 
-/** The first use: Python is wanted. Returns true the first time (for the page's marks). */
+/** A use of the widget: Python's run is wanted, unless Python has answered before (then
+ *  runs follow changes). Python may have loaded before this first use (as the reader came
+ *  near), or failed to (then it is tried again). Returns true the first time (for the page's marks). */
 export function begin(s, pythonReady) {
   const first = !s.started;
   s.started = true;
-  if (!pythonReady && !s.inFlight && !s.wanted) want(s, s.source === "recorded" && recordingFits(s) ? "swap" : "new");
+  if ((!pythonReady || s.results === 0) && !s.inFlight && !s.wanted) {
+    want(s, s.source === "recorded" && recordingFits(s) ? "swap" : "new");
+  }
   return first;
 }
 
@@ -139,6 +171,7 @@ export function takeJob(s) {
 export const request = (s, job) => ({
   code: job.code, x: s.data.x, y: s.data.y, a: s.data.a,
   lr: job.settings.lr, steps: job.settings.steps, batch_size: job.settings.batch_size, seed: SEED,
+  momentum: job.settings.momentum,
 });
 
 const clip = (text) => {

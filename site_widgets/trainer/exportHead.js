@@ -12,7 +12,7 @@
 // cleaned.csv: file,label, the format training/bears/data.py's items_from_csv reads
 // (python -m training.bears train --data cleaned.csv --csv_root <the folder you opened>).
 
-import { toCsv } from "../cleaner/csv.js";
+import { toCsv } from "../common/csv.js";
 import { pyCompare } from "./pystr.js";
 
 export const HEAD_FORMAT = "lesson2-head/1";

@@ -38,6 +38,7 @@ export function evaluate(head, ds) {
  * (data.js epochOrder), onBatch(row), onEpoch(row), signal (AbortSignal: throws its reason),
  * pace (pace.js). Returns the history {batches, epochs}.
  */
+// --8<-- [start:fit_one_cycle]
 export async function fitOneCycle(head, options) {
   const { train, valid = null, epochs = 4, maxLr = 3e-3, bs = 32, pctStart = 0.25, wd = 0.01, dropout = 0,
     seed = 42, order = null, onBatch, onEpoch, signal, pace = pacer() } = options;
@@ -72,3 +73,4 @@ export async function fitOneCycle(head, options) {
   }
   return history;
 }
+// --8<-- [end:fit_one_cycle]

@@ -23,10 +23,10 @@ export function sci2(x) {
 }
 
 /** Options: train (data.js), bs, startLr, endLr, numIt, beta, stopDiv, divFactor, wd, dropout,
- *  seed, order, onStep({i, lr, loss, smoothed}), signal, pace. */
+ *  seed, order, skipStart (steps the suggestion ignores), onStep({i, lr, loss, smoothed}), signal, pace. */
 export async function lrFind(head, options) {
   const { train, bs = 32, startLr = 1e-7, endLr = 10, numIt = 200, beta = 0.98, stopDiv = true, divFactor = 4,
-    wd = 0.01, dropout = 0, seed = 42, order = null, onStep, signal, pace = pacer() } = options;
+    wd = 0.01, dropout = 0, seed = 42, order = null, skipStart = 10, onStep, signal, pace = pacer() } = options;
   const h = cloneHead(head);
   const opt = adamw([h.weight, h.bias], { wd });
   const grads = zeroGrads(h);
@@ -64,7 +64,7 @@ export async function lrFind(head, options) {
     }
     await pace(signal);
   }
-  return { ...res, ...suggest(res.lrs, res.smoothed) };
+  return { ...res, ...suggest(res.lrs, res.smoothed, skipStart) };
 }
 
 /** numpy.gradient(f, x) (second-order inside, first-order at the ends; at least 2 points). */

@@ -16,7 +16,7 @@ export const SESSION_VERSION = 1;
 
 const isQuota = (err) => err?.name === "QuotaExceededError" || /quota/i.test(String(err?.message ?? ""));
 
-const STATUS = {
+export const STATUS = {
   on: "Activations are cached in this browser: a reload does not compute them again.",
   full: "This browser's storage for the site is full, so activations are no longer cached: a reload will " +
     "compute them again. Training works as before. Freeing storage (the browser's site settings) brings the cache back.",
@@ -59,12 +59,14 @@ export function activationCache(backend, { modelSha256, crop, nFeatures = null }
         return false;
       }
     },
-    /** Which of these photos have cached activations: Map sha256 -> Float32Array. */
-    async getMany(shas) {
+    /** Which of these photos have cached activations: Map sha256 -> Float32Array. Reads run
+     *  `parallel` at a time (one by one, 2,000 IndexedDB reads take seconds). */
+    async getMany(shas, parallel = 64) {
       const found = new Map();
-      for (const sha of shas) {
-        const v = await this.get(sha);
-        if (v) found.set(sha, v);
+      for (let i = 0; i < shas.length; i += parallel) {
+        const part = shas.slice(i, i + parallel);
+        const got = await Promise.all(part.map((sha) => this.get(sha)));
+        got.forEach((v, k) => v && found.set(part[k], v));
       }
       return found;
     },
@@ -75,11 +77,13 @@ const SESSION_FULL = "This browser's storage for the site is full, so the sessio
   "will not restore it. Training works as before; download the head and cleaned.csv to keep them.";
 
 /** A session record is plain JSON-like data: what the reader brought (file, label, sha256 per
- *  photo), chose (lr, epochs, split) and marked (file -> mark, cleaner/marks.js's format). */
-export function makeSession({ modelSha256, crop, labels, files, marks = {}, lr = null, epochs = null, seed = 42, validPct = 0.2 }) {
+ *  photo), chose (lr, epochs, split), marked (file -> mark, cleaner/marks.js's format) and
+ *  trained (head: exportHead.js's head.json, or null). */
+export function makeSession({ modelSha256, crop, labels, files, marks = {}, lr = null, epochs = null, seed = 42, validPct = 0.2,
+  head = null }) {
   return { version: SESSION_VERSION, model_sha256: modelSha256, crop, labels: [...labels],
     files: files.map(({ file, label, sha256 }) => ({ file, label, sha256 })), marks: { ...marks }, lr, epochs, seed,
-    valid_pct: validPct, saved: new Date().toISOString() };
+    valid_pct: validPct, head, saved: new Date().toISOString() };
 }
 
 /** Is this a session this page can restore? -> null, or why not. */

@@ -142,7 +142,7 @@ class AugmentConfig:
 
 def augment_figure(cfg: AugmentConfig, transform: T.Compose | None = None) -> dict:
     d = DataConfig()
-    pre = default_preprocess(d.arch, d.size)
+    pre = default_preprocess(d.arch, d.size, d.normalize)
     transform = transform or train_transform(pre)
     pictures = {"scene": draw_scene(), "aerial": draw_aerial(seed=cfg.seed)}
     out = Path(cfg.out)

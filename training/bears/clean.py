@@ -22,11 +22,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from training.bears.data import data_root, guard_cell, load_items, relative, unguard_cell
+# the decisions format (ACTIONS, read_decisions) lives in data.py: `train --decisions` reads it too
+from training.bears.data import ACTIONS, data_root, guard_cell, load_items, read_decisions, relative  # noqa: F401
 from training.options import opt
 from training.paths import RUNS
-
-ACTIONS = ("keep", "delete", "relabel")
 
 
 @dataclass
@@ -40,22 +39,6 @@ class CleanConfig:
     decisions: str | None = opt(None, "CSV of file,action[,label] to apply without prompting")
     delete_files: bool = opt(False, "really remove the deleted images from disk (default: only leave them out of the CSV)")
     show: bool = opt(False, "open each photo in the system's image viewer while asking")
-
-
-def read_decisions(path: str | Path, classes: list[str]) -> dict[str, tuple[str, str | None]]:
-    out = {}
-    with open(path, newline="") as f:
-        for i, row in enumerate(csv.reader(f), 1):
-            if not row or row[0].strip().startswith("#") or (i == 1 and row[0].strip() == "file"):
-                continue
-            file, action = unguard_cell(row[0].strip()), (row[1].strip().lower() if len(row) > 1 else "")
-            label = unguard_cell(row[2].strip()) if len(row) > 2 and row[2].strip() else None
-            if action not in ACTIONS:
-                raise ValueError(f"{path}:{i}: action must be one of {ACTIONS}, got {action!r}")
-            if action == "relabel" and not label:
-                raise ValueError(f"{path}:{i}: relabel needs a label (file,relabel,LABEL)")
-            out[file] = (action, label)
-    return out
 
 
 def ask(i: int, n: int, t: dict, classes: list[str], show: bool, base: Path,

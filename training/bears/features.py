@@ -26,21 +26,26 @@ from training.paths import RUNS
 # --8<-- [start:features]
 @torch.no_grad()
 def body_features(body: nn.Module, items: Items, pre: dict, key: str, bs: int = 64,
-                  cache_dir: Path | None = RUNS / "cache", progress: bool = True) -> torch.Tensor:
+                  cache_dir: Path | None = RUNS / "cache", progress: bool = True, view=None) -> torch.Tensor:
     """The body's output for every image (eval transform, no augmentation), cached on disk.
 
-    The cache key covers the architecture, the preprocessing and every file's path,
+    The cache key covers the architecture, the preprocessing, the view (a PIL -> PIL function
+    applied first, e.g. images.distant; named by its function name) and every file's path,
     size and modification time, so any change recomputes.
     """
     stats = [(str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in items.files]
-    digest = hashlib.sha1(json.dumps([key, pre, stats]).encode()).hexdigest()[:16]
+    parts = [key, pre, stats] + ([view.__name__] if view else [])
+    digest = hashlib.sha1(json.dumps(parts).encode()).hexdigest()[:16]
     path = cache_dir / f"features-{digest}.pt" if cache_dir else None
     if path and path.exists():
         return torch.load(path, weights_only=True)
     body.eval()
-    ds = ImageDataset(items, eval_transform(pre))
+    ds = ImageDataset(items, eval_transform(pre, view))
+    # its own generator: a DataLoader without one draws a seed from torch's global RNG, so whether the
+    # cache was hit would change the dropout masks (and the lr-find curve) of what runs next
+    dl = DataLoader(ds, batch_size=bs, generator=torch.Generator())
     feats = [body(xb.contiguous(memory_format=torch.channels_last))
-             for xb, _ in tqdm(DataLoader(ds, batch_size=bs), desc="body activations", disable=not progress, leave=False)]
+             for xb, _ in tqdm(dl, desc="body activations", disable=not progress, leave=False)]
     feats = torch.cat(feats)
     if path:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -63,9 +63,26 @@ def to_rgb(im: Image.Image) -> Image.Image:
     return im
 
 
-def eval_transform(preprocess: dict) -> T.Compose:
-    """Resize(shorter side) -> CenterCrop -> ToTensor (0..1) -> Normalize. Deterministic."""
-    return T.Compose([
+# --8<-- [start:distant]
+def distant(im: Image.Image, scale: float = 0.45) -> Image.Image:
+    """The photo shrunk to `scale` of each side, in the middle of a frame of its own size whose
+    border repeats its edge pixels: the bear small in the frame, fewer pixels on it, as in a
+    trail or phone photo taken from afar. A robustness proxy, not a real photo (the smeared
+    border is an artefact): it ranked the heads the way photos from elsewhere did (a
+    head trained on our web thumbnails loses here what it gains on them)."""
+    import numpy as np
+
+    w, h = im.size
+    small = np.asarray(im.resize((max(1, round(w * scale)), max(1, round(h * scale))), Image.BILINEAR))
+    ph, pw = h - small.shape[0], w - small.shape[1]
+    return Image.fromarray(np.pad(small, ((ph // 2, ph - ph // 2), (pw // 2, pw - pw // 2), (0, 0)), mode="edge"))
+# --8<-- [end:distant]
+
+
+def eval_transform(preprocess: dict, view=None) -> T.Compose:
+    """Resize(shorter side) -> CenterCrop -> ToTensor (0..1) -> Normalize. Deterministic.
+    view: a PIL -> PIL function applied first (e.g. `distant`)."""
+    return T.Compose([*([view] if view else []),
         T.Resize(preprocess["resize"], interpolation=T.InterpolationMode.BILINEAR, antialias=True),
         T.CenterCrop(preprocess["crop"]),
         T.ToTensor(),

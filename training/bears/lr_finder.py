@@ -9,9 +9,13 @@ lesson's other rule of thumb, "the minimum divided by 10", is reported too.
 
     python -m training.bears lr-find                    # the head, on cached activations -> runs/default/lr_find.png
     python -m training.bears lr-find --stage unfrozen   # the whole net after a quick head fit (minutes)
+    python -m training.bears lr-find --init runs/small/model.pt --size 224   # a trained model, at a new size
 
 The command takes every `train` option, so the range test runs on the data, batch
 size and sampling the training will use (the best lr depends on the batch size).
+With --init it starts from that checkpoint's body and head instead of ImageNet's body
+and a new head: the lesson's progressive resizing re-freezes the body and runs the
+finder again at the larger size.
 """
 
 from __future__ import annotations
@@ -29,14 +33,15 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
+from training import options
 from training.bears import report as rep
 from training.bears.data import ImageDataset, prepare
 from training.bears.features import body_features, body_key
 from training.bears.images import train_transform
-from training.bears.loop import ChannelsLast, fit_one_cycle, log, train_loader
-from training.bears.model import build_model, default_preprocess, freeze_bn as freeze_batchnorm, layer_groups
+from training.bears.loop import ChannelsLast, fit_one_cycle, log, loss_function, train_loader
+from training.bears.model import default_preprocess, freeze_bn as freeze_batchnorm, layer_groups
 from training.bears.model import set_body_trainable
-from training.bears.train import TrainConfig, resolve
+from training.bears.train import TrainConfig, initial_model, resolve
 from training.options import opt
 
 
@@ -128,30 +133,36 @@ def run_lr_find(cfg: LRFindConfig) -> dict:
     torch.manual_seed(d.seed)
     items, tr_idx, va_idx = prepare(d, log)
     y = torch.tensor([items.classes.index(lab) for lab in items.labels])
-    pre = default_preprocess(d.arch, d.size)
-    model = build_model(d.arch, len(items.classes))
+    pre = default_preprocess(d.arch, d.size, d.normalize)
+    # The head range test starts from a fresh random head, as the lesson's learner does: a head that
+    # starts as ImageNet's rows (train --head_init imagenet) is already at its answer (loss near 0),
+    # so growing the lr only shows noise. The unfrozen test starts where training's stage 2 does.
+    start = options.replace(tcfg, head_init="random") if cfg.stage == "head" else tcfg
+    model, _, _ = initial_model(start, items.classes, log)
     model.body.to(memory_format=torch.channels_last)
     set_body_trainable(model, False)
     t0 = time.perf_counter()
-    feats = body_features(model.body, items, pre, key=body_key(d.arch), progress=tcfg.progress,
-                          cache_dir=Path(tcfg.cache) if tcfg.cache else None)
+    feats = body_features(model.body, items, pre, key=body_key(d.arch, init and init["body_sha1"]),
+                          progress=tcfg.progress, cache_dir=Path(tcfg.cache) if tcfg.cache else None)
     t_features = round(time.perf_counter() - t0, 2)
     t0 = time.perf_counter()
     g = torch.Generator().manual_seed(d.seed)
+    loss_fn = loss_function(tcfg.loss, tcfg.label_smoothing)
     targets = y[tr_idx].tolist()
     head_dl = train_loader(TensorDataset(feats[tr_idx], y[tr_idx]), targets, tcfg.bs, g, tcfg.oversample, d.seed)
     if cfg.stage == "head":
-        res = lr_find(model.head, head_dl, start_lr=cfg.start_lr, end_lr=cfg.end_lr, num_it=cfg.num_it or 300,
-                      wd=tcfg.wd)
+        res = lr_find(model.head, head_dl, loss_fn=loss_fn, start_lr=cfg.start_lr, end_lr=cfg.end_lr,
+                      num_it=cfg.num_it or 300, wd=tcfg.wd)
     else:
         valid_dl = DataLoader(TensorDataset(feats[va_idx], y[va_idx]), batch_size=256)
         fit_one_cycle(model.head, [list(model.head.parameters())], [tcfg.head_lr], tcfg.head_epochs, head_dl,
-                      valid_dl, "frozen", {"batches": [], "epochs": []}, tcfg.pct_start, tcfg.wd, tcfg.progress)
+                      valid_dl, "frozen", {"batches": [], "epochs": []}, tcfg.pct_start, tcfg.wd, tcfg.progress,
+                      loss_fn=loss_fn)
         set_body_trainable(model, True)
         photos = train_loader(ImageDataset(items.subset(tr_idx), train_transform(pre)), targets, tcfg.bs, g,
                               tcfg.oversample, d.seed)
         params = [p for grp in layer_groups(model) for p in grp]
-        res = lr_find(ChannelsLast(model), photos, params=params, start_lr=cfg.start_lr, end_lr=cfg.end_lr,
+        res = lr_find(ChannelsLast(model), photos, params=params, loss_fn=loss_fn, start_lr=cfg.start_lr, end_lr=cfg.end_lr,
                       num_it=cfg.num_it or 80, wd=tcfg.wd, freeze_bn=tcfg.freeze_bn)
     out = Path(tcfg.out)
     suffix = "" if cfg.stage == "head" else "_unfrozen"
