@@ -24,7 +24,7 @@ from tests.support import ROOT, run_node_modules
 from training.bears.decision import Decide
 
 THR = ROOT / "site_widgets" / "thresholds"
-LOGITS = ROOT / "docs" / "assets" / "reports" / "default" / "logits.json"
+LOGITS = ROOT / "docs" / "assets" / "reports" / "shipped" / "logits.json"
 
 
 def node(script: str, payload=None):

@@ -7,7 +7,7 @@
 // `decide` is the rule the shipped model runs inside its ONNX graph
 // (training/bears/decision.py, class Decide); tests check the two agree photo by photo.
 //
-// Data (docs/assets/reports/default/logits.json, written by training/bears/logits.py):
+// Data (docs/assets/reports/shipped/logits.json, written by training/bears/logits.py):
 //   {classes: [...], thresholds: [...], sure, sets: {NAME: {what, targets?: [...], logits: [[...], ...]}}}
 // A set without `targets` is photos of none of the labels.
 

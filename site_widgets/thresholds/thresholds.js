@@ -13,7 +13,7 @@ import { linearScale } from "../figures/scales.js";
 import { checkData, explore, logitRange, sigmoid } from "./model.js";
 import { BETAS, SURE_RANGE, readState, writeState } from "./state.js";
 
-const DATA = "assets/reports/default/logits.json";
+const DATA = "assets/reports/shipped/logits.json";
 const STRIP = { height: 74, margin: { top: 6, right: 10, bottom: 20, left: 10 } };
 const pct = (v) => (v === null ? "–" : `${(100 * v).toFixed(1)}%`);
 const f2 = (v) => (v === null ? "–" : v.toFixed(2));
@@ -66,8 +66,13 @@ function build(el, data, ranges, state, notes, ctx, onChange) {
   const reset = h("button", { type: "button", class: "md-button", onclick: () => onChange({ thresholds: [...data.thresholds], sure: data.sure }) },
     "Back to the shipped thresholds");
   const table = h("div", { class: "thr-table" });
+  const key = (cls, text) => h("span", { class: "thr-key" },
+    s("svg", { width: 10, height: 10, "aria-hidden": "true" }, s("circle", { class: `thr-dot thr-${cls}`, cx: 5, cy: 5, r: 3.5 })), " ", text);
+  const legend = h("p", { class: "thr-legend" }, "Each strip, top to bottom: ", key("own", "that label's photos"), ", ",
+    key("other", "the other bears"), ", ", key("none", "photos of no bear"), ". The black line is the threshold.");
   el.append(
     h("p", { class: "xp-note", hidden: !notes.length }, notes.join(" ")),
+    legend,
     ...labels.map((l) => l.node),
     h("div", { class: "thr-controls" }, sure.node, beta, reset),
     table,

@@ -1,7 +1,7 @@
 """The trained model's logits, published for the "none of these" explorable (docs/multilabel.md).
 
-    python -m training.bears logits                      # runs/default/model.pt -> docs/assets/reports/default/logits.json
-    python -m training.bears logits --run runs/cleaned --dest docs/assets/reports/cleaned/logits.json
+    python -m training.bears logits      # the shipped run (runs/candidates/zero_shot_224) -> docs/assets/reports/shipped/logits.json
+    python -m training.bears logits --run runs/default --dest /tmp/default_logits.json
 
 For the run's validation photos (its own split, rebuilt from the checkpoint's data config)
 and for the test half of its photos of no bear (../shared/data/not_bears), the head's three
@@ -23,35 +23,38 @@ import torch
 
 from training.bears.checkpoint import load_checkpoint
 from training.bears.data import DataConfig, ImageDataset, negatives, prepare
-from training.bears.decision import Decide, rates
+from training.bears.decision import Decide
 from training.bears.images import eval_transform
 from training.bears.loop import ChannelsLast, log, logits
 from training.options import opt
 from training.paths import ROOT, RUNS, portable
 
-DEST = ROOT / "docs" / "assets" / "reports" / "default" / "logits.json"
+DEST = ROOT / "docs" / "assets" / "reports" / "shipped" / "logits.json"
 
 
 @dataclass
 class LogitsConfig:
     """Which run's model, written where."""
 
-    run: str = opt(str(RUNS / "default"), "run folder holding model.pt (a `train` run)")
+    run: str = opt(str(RUNS / "candidates" / "zero_shot_224"), "run folder holding model.pt: the shipped candidate (docs/assets/reports/candidates.json names it)")
     dest: str = opt(str(DEST), "the JSON to write (published: numbers only, no file names)")
     data: str | None = opt(None, "the photos, if they moved since training (default: where the run read them)")
     bs: int = opt(32, "batch size for inference (memory only; the logits do not depend on it)")
 
 
 def answers(decision: torch.Tensor, targets: torch.Tensor | None, k: int) -> dict:
-    """decision.rates in the widget's words: right / wrong / none / unsure / unlabelled (bears),
-    named / none / unsure / unlabelled (photos of no label)."""
-    r = rates(decision, targets, k)
-    out = {"n": r["n"], "none": r["none"], "unsure": r["unsure"], "unlabelled": r["unlabelled"]}
+    """Shares of the photos (exact counts / n, as the widget computes them): right / wrong / none /
+    unsure / unlabelled for bears, named / none / unsure / unlabelled for photos of no label."""
+    d = [int(c) for c in decision]
+    n = len(d)
+    none, unsure = d.count(k), d.count(k + 1)
+    out = {"n": n, "none": none / n, "unsure": unsure / n, "unlabelled": (none + unsure) / n}
     if targets is None:
-        out["named"] = 1 - r["unlabelled"]
+        out["named"] = (n - none - unsure) / n
     else:
-        out["right"] = r["accuracy"]
-        out["wrong"] = 1 - r["accuracy"] - r["unlabelled"]
+        right = sum(c == int(t) for c, t in zip(d, targets))
+        out["right"] = right / n
+        out["wrong"] = (n - none - unsure - right) / n
     return out
 
 
