@@ -112,7 +112,7 @@ function labelRow(data, k, range, state, ctx, onInput) {
   const chart = responsiveSvg(host, { ...STRIP, label: `Every photo's ${name} logit`, signal: ctx.signal,
     draw: (svg, f) => drawStrip(svg, f, data, k, range, t) });
   return {
-    node: h("section", { class: "thr-label", dataset: { label: name } }, h("h4", {}, name), sl.node, host, stats),
+    node: h("section", { class: "thr-label", dataset: { label: name } }, h("p", { class: "thr-name" }, h("strong", {}, name)), sl.node, host, stats),
     show(threshold, q, beta) {
       t = threshold;
       sl.set(threshold);

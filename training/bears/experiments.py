@@ -163,9 +163,17 @@ class ReportsConfig:
     progress: bool = opt(True, "progress bars")
 
 
+# The recipe every published lesson run was recorded with, before the shipped model's fixes: ImageNet's
+# mean/std (the lesson's ResNet statistics; EfficientNet-Lite's weights expect (x-0.5)/0.5), a random new
+# head as fastai's learner makes, its max_lr 3e-3 from the finder, no weight-space ensembling. The pages'
+# prose is about these runs, so `reports` reproduces them; the shipped model is export/candidates.py's.
+LESSON_RECIPE = dict(normalize="imagenet", head_init="random", head_lr=3e-3, wise=1.0)
+
+
 def base_config(cfg: ReportsConfig, run_dir: Path) -> TrainConfig:
-    """The default training settings on the reports' photos, writing into run_dir."""
-    return TrainConfig(data=cfg.data, out=str(run_dir), progress=cfg.progress, cache=str(Path(cfg.runs) / "cache"))
+    """The lesson runs' settings (LESSON_RECIPE) on the reports' photos, writing into run_dir."""
+    base = TrainConfig(data=cfg.data, out=str(run_dir), progress=cfg.progress, cache=str(Path(cfg.runs) / "cache"))
+    return options.replace(base, **LESSON_RECIPE)
 
 
 def describe(name: str, cfg: TrainConfig, default: TrainConfig, **more: TrainConfig) -> str:

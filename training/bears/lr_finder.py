@@ -138,11 +138,11 @@ def run_lr_find(cfg: LRFindConfig) -> dict:
     # starts as ImageNet's rows (train --head_init imagenet) is already at its answer (loss near 0),
     # so growing the lr only shows noise. The unfrozen test starts where training's stage 2 does.
     start = options.replace(tcfg, head_init="random") if cfg.stage == "head" else tcfg
-    model, _, _ = initial_model(start, items.classes, log)
+    model, init, _ = initial_model(start, items.classes, log)  # --init: the sweep starts from a trained model
     model.body.to(memory_format=torch.channels_last)
     set_body_trainable(model, False)
     t0 = time.perf_counter()
-    feats = body_features(model.body, items, pre, key=body_key(d.arch, init and init["body_sha1"]),
+    feats = body_features(model.body, items, pre, key=body_key(d.arch, init.get("body_sha1")),
                           progress=tcfg.progress, cache_dir=Path(tcfg.cache) if tcfg.cache else None)
     t_features = round(time.perf_counter() - t0, 2)
     t0 = time.perf_counter()
