@@ -13,6 +13,20 @@ from tests.support import ROOT
 
 W = '[data-widget="linfit"]'
 RECORDED = json.loads((ROOT / "docs/assets/sgd/fit.json").read_text())
+# Tests of this module that watch the animation itself; the others get the reader's "reduce motion"
+# setting (below). A module that imports `reduced_motion` lists its own.
+ANIMATED = {"test_play_with_lr_0_1_the_loss_falls_to_the_best_line",
+            "test_python_that_cannot_load_is_reported_and_the_recording_still_plays"}
+
+
+@pytest.fixture(autouse=True)
+def reduced_motion(request):
+    """Every run animates at 30 steps a second (3.3 s for 100 steps, 33 s for 1000) and most tests
+    wait for each run to end without being about the animation: with "reduce motion" the widget
+    shows each run at its end at once (the same Python, the same numbers). Tests named in the
+    module's ANIMATED keep the animation."""
+    if request.node.originalname not in getattr(request.module, "ANIMATED", ()) and "watched" in request.fixturenames:
+        request.getfixturevalue("watched").page.emulate_media(reduced_motion="reduce")
 
 
 def open_sgd(watched, site):

@@ -14,11 +14,15 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.support import ROOT
-from tests.test_sgd_widget import RECORDED, W, loss, open_sgd, results, run_code, set_setting, wait_for_live_run_end
+from tests.test_sgd_widget import (RECORDED, W, loss, open_sgd, reduced_motion, results, run_code,  # noqa: F401
+                                   set_setting, wait_for_live_run_end)
 
 
 ORIGINAL = (ROOT / "site_widgets" / "linfit" / "update.py").read_text()
 ERROR = ".linfit-error"
+
+
+ANIMATED = {"test_editing_while_a_run_plays_loses_nothing_and_runs_the_last_code"}  # the rest: reduced motion
 
 
 def ready_sgd(watched, site):

@@ -18,7 +18,9 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.support import ROOT
-from tests.test_sgd_widget import W, results, run_code, set_setting, wait_for_live_run_end
+from tests.test_sgd_widget import W, reduced_motion, results, run_code, set_setting, wait_for_live_run_end  # noqa: F401
+
+ANIMATED: set[str] = set()  # none of these tests is about the animation: reduced motion for all
 from training import sgd_core
 
 FIT = json.loads((ROOT / "docs/assets/sgd/fit.json").read_text())

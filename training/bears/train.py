@@ -181,9 +181,7 @@ def train(cfg: TrainConfig) -> dict:
         classes = items.classes
         y = torch.tensor([classes.index(lab) for lab in items.labels])
         neg = negatives(cfg.data, log)
-    log(f"{len(items)} images ({', '.join(f'{k} {v}' for k, v in items.counts().items())}), "
-        f"{len(items.skipped)} skipped; train {len(tr_idx)} ({', '.join(f'{k} {v}' for k, v in train_items.counts().items())}), "
-        f"valid {len(va_idx)}" + (f" (group {cfg.data.holdout}), calibration {len(cal_idx)}" if cfg.data.holdout else ""))
+    log_split(cfg, items, train_items, len(va_idx), len(cal_idx))
 
     pre = default_preprocess(cfg.data.arch, cfg.data.size, cfg.data.normalize)
     model, init, meaningful_start = initial_model(cfg, classes)
@@ -212,19 +210,7 @@ def train(cfg: TrainConfig) -> dict:
 
     # Final predictions -> interpretation and the decision rule.
     with timed(timings, "interpret"):
-        # the body unchanged (no unfrozen stage): its cached activations serve every photo
-        cached = cfg.epochs == 0
-        scores = scorer(cfg, model, pre, cached, key=body_key(cfg.data.arch, init and init.get("body_sha1")))
-        if cached and feats is None:  # no training at all: the activations are still those of the cache
-            feats = body_features(model.body, items, pre, key=body_key(cfg.data.arch, init and init.get("body_sha1")),
-                                  cache_dir=Path(cfg.cache) if cfg.cache else None, progress=cfg.progress)
-        if cached:
-            with torch.no_grad():
-                z_all = model.head(feats)
-            z_valid, z_cal = z_all[va_idx], z_all[cal_idx]
-        else:
-            z_valid = scores(valid_items, desc="valid predictions")
-            z_cal = z_valid if cal_idx == va_idx else scores(items.subset(cal_idx), desc="calibration")
+        scores, z_valid, z_cal = final_logits(cfg, model, pre, init, items, feats, va_idx, cal_idx)
         root = data_root(cfg.data.data, cfg.data.csv_root)
         files = [relative(f, root) for f in valid_items.files]
         interp = interpretation(z_valid.log_softmax(1), y[va_idx].tolist(), files, classes, cfg.top_losses)
@@ -254,6 +240,31 @@ def train(cfg: TrainConfig) -> dict:
         + (f", negatives {metrics['negatives_unlabelled']:.3f}" if "negatives_unlabelled" in metrics else "")
         + f"; times {timings}; -> {out / 'model.pt'}")
     return report
+
+
+def log_split(cfg: TrainConfig, items: Items, train_items: Items, n_valid: int, n_cal: int) -> None:
+    counts = lambda its: ", ".join(f"{k} {v}" for k, v in its.counts().items())  # noqa: E731
+    log(f"{len(items)} images ({counts(items)}), {len(items.skipped)} skipped; train {len(train_items)} "
+        f"({counts(train_items)}), valid {n_valid}"
+        + (f" (group {cfg.data.holdout}), calibration {n_cal}" if cfg.data.holdout else ""))
+
+
+def final_logits(cfg: TrainConfig, model: BearNet, pre: dict, init: dict | None, items: Items,
+                 feats: torch.Tensor | None, va_idx: list[int], cal_idx: list[int]):
+    """-> (scorer for other photos, validation logits, calibration logits) of the trained model: through
+    the cached activations when the body never changed (no unfrozen stage), else through the network."""
+    cached = cfg.epochs == 0
+    key = body_key(cfg.data.arch, init and init.get("body_sha1"))
+    scores = scorer(cfg, model, pre, cached, key=key)
+    if not cached:
+        z_valid = scores(items.subset(va_idx), desc="valid predictions")
+        return scores, z_valid, z_valid if cal_idx == va_idx else scores(items.subset(cal_idx), desc="calibration")
+    if feats is None:  # no training at all: the activations are still those of the cache
+        feats = body_features(model.body, items, pre, key=key, cache_dir=Path(cfg.cache) if cfg.cache else None,
+                              progress=cfg.progress)
+    with torch.no_grad():
+        z_all = model.head(feats)
+    return scores, z_all[va_idx], z_all[cal_idx]
 
 
 def scorer(cfg: TrainConfig, model: BearNet, pre: dict, cached: bool, key: str):
