@@ -166,6 +166,21 @@ class Watch:
 
 
 @pytest.fixture
+def camera_context(browser, site):
+    """A context of a second Chromium that has a fake camera, with the camera allowed for the site
+    (Chromium takes the fake device only as a launch flag, so the session's browser cannot serve)."""
+    other = browser.browser_type.launch(
+        executable_path=CHROMIUM,
+        args=[*CHROMIUM_ARGS, "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"])
+    try:
+        context = other.new_context()
+        context.grant_permissions(["camera"], origin=site.url.split("/lesson2/")[0])
+        yield context
+    finally:
+        other.close()
+
+
+@pytest.fixture
 def watched(browser, site, request):
     """A fresh browser context + page on the served site; checks on teardown
     that nothing left 127.0.0.1 and no unexpected console error appeared."""

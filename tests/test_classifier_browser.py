@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageOps
 
-from tests.support import CHROMIUM, CHROMIUM_ARGS, ROOT
+from tests.support import ROOT
 
 
 MODELS = ROOT / "docs" / "assets" / "models"
@@ -284,30 +284,22 @@ def test_tampered_model_is_refused(watched, site, bears_dir):
     assert shown["phase"] == "done", shown["error"]
 
 
-def test_camera_when_the_device_has_one(browser, site, bears_dir):
+def test_camera_when_the_device_has_one(camera_context, site, bears_dir):
     """With Chromium's fake camera, the button shows and a snapshot gets classified."""
-    other = browser.browser_type.launch(
-        executable_path=CHROMIUM,
-        args=[*CHROMIUM_ARGS, "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"])
-    try:
-        context = other.new_context()
-        context.grant_permissions(["camera"], origin=site.url.split("/lesson2/")[0])
-        page = context.new_page()
-        errors = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(site.url + "production/")
-        page.wait_for_selector("[data-widget=classifier][data-mounted=yes]")
-        page.click("text=Use the camera", timeout=10_000)
-        page.wait_for_function("document.querySelector('.clf-video').videoWidth > 0", timeout=20_000)
-        page.click("text=Take the photo")
-        page.wait_for_function("document.querySelector('.clf').dataset.runs === '1'", timeout=RESULT_TIMEOUT)
-        shown = state(page)
-        assert shown["phase"] == "done", shown["error"]
-        assert sum(shown["probs"].values()) == pytest.approx(1, abs=1e-4)
-        assert "from your photo" in page.text_content(".clf-timing")
-        assert errors == []
-    finally:
-        other.close()
+    page = camera_context.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(site.url + "production/")
+    page.wait_for_selector("[data-widget=classifier][data-mounted=yes]")
+    page.click("text=Use the camera", timeout=10_000)
+    page.wait_for_function("document.querySelector('.clf-video').videoWidth > 0", timeout=20_000)
+    page.click("text=Take the photo")
+    page.wait_for_function("document.querySelector('.clf').dataset.runs === '1'", timeout=RESULT_TIMEOUT)
+    shown = state(page)
+    assert shown["phase"] == "done", shown["error"]
+    assert sum(shown["probs"].values()) == pytest.approx(1, abs=1e-4)
+    assert "from your photo" in page.text_content(".clf-timing")
+    assert errors == []
 
 
 def serve_isolated(root: Path):

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import CHROMIUM, CHROMIUM_ARGS, ROOT
+from tests.support import ROOT
 from tests.test_classifier_browser import RESULT_TIMEOUT, give, manifest, open_widget, real_photos, state
 
 
@@ -163,34 +163,26 @@ def test_coming_back_to_the_page_reuses_the_model(watched, site, bears_dir):
     assert page.text_content(".clf-status").startswith("Done") and page.is_hidden("text=Load the model now")
 
 
-def test_leaving_the_page_stops_the_camera_and_later_the_model(browser, site, bears_dir):
-    other = browser.browser_type.launch(
-        executable_path=CHROMIUM,
-        args=[*CHROMIUM_ARGS, "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"])
-    try:
-        context = other.new_context()
-        context.grant_permissions(["camera"], origin=site.url.split("/lesson2/")[0])
-        # Keep every camera stream the page opens, to look at its tracks afterwards.
-        context.add_init_script("""(() => { const md = navigator.mediaDevices; if (!md) return;
-          const get = md.getUserMedia.bind(md); window.__streams = [];
-          md.getUserMedia = async (c) => { const s = await get(c); window.__streams.push(s); return s; }; })()""")
-        page = context.new_page()
-        page.clock.install()
-        page.goto(site.url + "production/")
-        page.wait_for_selector("[data-widget=classifier][data-mounted=yes]")
-        page.set_input_files("input.clf-file", str(real_photos(bears_dir, per_label=1)[0]))
-        wait_runs(page, 1)
-        page.click("text=Use the camera", timeout=10_000)
-        page.wait_for_function("document.querySelector('.clf-video').videoWidth > 0", timeout=20_000)
-        instant_to(page, "cleaner/")
-        states = page.evaluate("window.__streams.flatMap((s) => s.getTracks().map((t) => t.readyState))")
-        assert states and set(states) == {"ended"}, f"camera tracks after leaving the page: {states}"
-        assert any("classifier/worker.js" in w.url for w in page.workers)  # kept for a while: a reader may come back
-        page.clock.fast_forward(linger_ms() + 1000)
-        for _ in range(50):  # the worker's close event reaches Playwright a moment later
-            if not any("classifier/worker.js" in w.url for w in page.workers):
-                break
-            page.wait_for_timeout(100)
-        assert not any("classifier/worker.js" in w.url for w in page.workers), "the model's worker outlived its linger"
-    finally:
-        other.close()
+def test_leaving_the_page_stops_the_camera_and_later_the_model(camera_context, site, bears_dir):
+    # Keep every camera stream the page opens, to look at its tracks afterwards.
+    camera_context.add_init_script("""(() => { const md = navigator.mediaDevices; if (!md) return;
+      const get = md.getUserMedia.bind(md); window.__streams = [];
+      md.getUserMedia = async (c) => { const s = await get(c); window.__streams.push(s); return s; }; })()""")
+    page = camera_context.new_page()
+    page.clock.install()
+    page.goto(site.url + "production/")
+    page.wait_for_selector("[data-widget=classifier][data-mounted=yes]")
+    page.set_input_files("input.clf-file", str(real_photos(bears_dir, per_label=1)[0]))
+    wait_runs(page, 1)
+    page.click("text=Use the camera", timeout=10_000)
+    page.wait_for_function("document.querySelector('.clf-video').videoWidth > 0", timeout=20_000)
+    instant_to(page, "cleaner/")
+    states = page.evaluate("window.__streams.flatMap((s) => s.getTracks().map((t) => t.readyState))")
+    assert states and set(states) == {"ended"}, f"camera tracks after leaving the page: {states}"
+    assert any("classifier/worker.js" in w.url for w in page.workers)  # kept for a while: a reader may come back
+    page.clock.fast_forward(linger_ms() + 1000)
+    for _ in range(50):  # the worker's close event reaches Playwright a moment later
+        if not any("classifier/worker.js" in w.url for w in page.workers):
+            break
+        page.wait_for_timeout(100)
+    assert not any("classifier/worker.js" in w.url for w in page.workers), "the model's worker outlived its linger"
