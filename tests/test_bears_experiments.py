@@ -214,7 +214,7 @@ def test_reports_publishes_the_new_experiments(bears_dir, tmp_path):
     photos = tmp_path / "photos"
     copy_photos(bears_dir, photos, 15)
     dest = tmp_path / "dest"
-    assert main(["reports", "--only", "unbalanced", "unbalanced_oversampled", "augment", "--data", str(photos),
+    assert main(["reports", "--only", "unbalanced", "unbalanced_oversampled", "augment", "--no-folds", "--data", str(photos),
                  "--dest", str(dest), "--augment_dest", str(tmp_path / "aug"), "--runs", str(tmp_path / "runs"),
                  "--no-progress"]) == 0
     index = strict_json(dest / "index.json")
