@@ -85,6 +85,14 @@ BROWSER_FIXTURES = {"browser", "watched"}
 DATA_FIXTURES = {"bears_dir", "not_bears_dir", "urls_dir"}
 
 
+# The longest files first (measured with --durations on two workers, 60-130 s each): xdist's loadfile
+# hands out whole files in collection order, and a long file handed out last keeps one worker busy
+# while the other has nothing left. Order only; every file still runs whole on one worker.
+LONGEST_FIRST = ("test_site_lifecycle.py", "test_site_offline.py", "test_trainer_page.py", "test_classifier_browser.py",
+                 "test_bears_experiments.py", "test_sgd_widget.py", "test_bears_train.py", "test_figures.py",
+                 "test_site_a11y.py", "test_site_pages.py", "test_sgd_widget_hostile.py", "test_export_onnx.py")
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         used = set(getattr(item, "fixturenames", ()))
@@ -92,6 +100,8 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.browser)
         if used & DATA_FIXTURES:
             item.add_marker(pytest.mark.data)
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the rest keep their order
 
 
 @pytest.fixture(scope="session")
