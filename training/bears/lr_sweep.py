@@ -42,6 +42,7 @@ from torch.utils.data import DataLoader, TensorDataset
 from training import options
 from training.bears import report as rep
 from training.bears.data import DataConfig, prepare
+from training.bears.experiments import LESSON_RECIPE
 from training.bears.features import body_features, body_key
 from training.bears.loop import fit_one_cycle, log, train_loader
 from training.bears.lr_finder import LRFindConfig, run_lr_find
@@ -60,7 +61,9 @@ LRS = [m * 10.0**e for e in range(-5, 1) for m in (1, 3)] + [10.0]  # 1e-5, 3e-5
 class LRSweepConfig:
     """The sweep (the photos and split: DataConfig); every other setting is the default head stage's."""
 
-    data: DataConfig = field(default_factory=DataConfig)
+    # the published lesson runs' input statistics (experiments.LESSON_RECIPE), so the sweep stays comparable
+    # with the default run and its finder that the training page shows
+    data: DataConfig = field(default_factory=lambda: DataConfig(normalize=LESSON_RECIPE["normalize"]))
     out: str = opt(str(DEST), "where sweep.json and the finders' recordings go (the site reads this folder)")
     lrs: list[float] = opt(LRS, "max_lr of each run: half-decade steps from 'nothing moves' to 'far too high', "
                            "including the default head_lr so one run is the default run's stage 1")
@@ -78,9 +81,12 @@ class LRSweepConfig:
 
 
 def train_config(cfg: LRSweepConfig) -> TrainConfig:
-    """The `train` settings the sweep's runs and finders share (the finders write into --out)."""
-    return TrainConfig(data=cfg.data, out=cfg.out, bs=cfg.bs, head_epochs=cfg.head_epochs, pct_start=cfg.pct_start,
-                       wd=cfg.wd, head_dropout=cfg.head_dropout, cache=cfg.cache, progress=cfg.progress)
+    """The `train` settings the sweep's runs and finders share (the finders write into --out): the lesson
+    runs' recipe (a random head, no WiSE), whatever today's `train` defaults are."""
+    recipe = {k: v for k, v in LESSON_RECIPE.items() if k != "normalize"}  # --normalize stays the reader's
+    return options.replace(TrainConfig(data=cfg.data, out=cfg.out, bs=cfg.bs, head_epochs=cfg.head_epochs,
+                                       pct_start=cfg.pct_start, wd=cfg.wd, head_dropout=cfg.head_dropout,
+                                       cache=cfg.cache, progress=cfg.progress), **recipe)
 
 
 def cut_at_divergence(history: dict) -> bool:
