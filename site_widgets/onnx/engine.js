@@ -122,9 +122,11 @@ export async function runModel(model, feeds, outputs = null) {
   return { outputs: Object.fromEntries(Object.entries(out).map(([k, v]) => [k, fromTensor(v)])), ms };
 }
 
-// Runs a session needs before its speed settles (tests/bench/classifier.py, "warm-up series":
-// on Chromium the first runs took 3-4x the steady time and settled by about the 6th).
-export const WARM_RUNS = 8;
+// Runs a session needs before its speed settles (tests/bench/classifier.py, "warm-up series"): the
+// classifier's worker thread spent 190, 100, 120, 130, 110 ms of CPU on the first five runs of a fresh
+// session, then 50 ms on every run from the sixth on (Chromium, median of 3 fresh browsers). Five
+// warm-ups, and one to spare: the reader's photo is then at least the seventh run.
+export const WARM_RUNS = 6;
 
 // Requests in progress that are not loads (run, batches, a worker's own operations): warm-ups
 // wait for them, so a reader's photo never queues behind a series of warm-up runs.
