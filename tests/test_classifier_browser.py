@@ -206,6 +206,9 @@ def test_real_photos_match_python_and_nothing_leaves_the_browser(watched, site, 
         pixel_diffs.append(d.mean())
         assert d.mean() < 0.5 and d.max() <= 8, f"{path.name}: crop pixels differ (mean {d.mean():.3f}, max {d.max()})"
     assert "EXIF orientation 6" in shown["notes"]
+    # The model warmed up (runs on a black image, engine.js) between the photos: the answers above
+    # were given by a warmed-up session and still match Python.
+    assert json.loads(page.get_attribute(".clf-result", "data-warm-ms")), "no warm-up run happened"
     assert watched.requests[before:] == [], "classifying made requests: the image must never leave the browser"
     print(f"\n{len(photos)} photos: max prob diff {max(diffs):.5f}, mean crop pixel diff {np.mean(pixel_diffs):.4f}")
 
@@ -400,16 +403,35 @@ def test_threads_under_the_sites_service_worker(watched, site, bears_dir):
     page.wait_for_selector(".md-search-result__item", timeout=15_000)
 
 
+RUNTIME = re.compile(r"/assets/(vendor/ort/|models/.*\.onnx$|widgets/classifier/worker\.js)")
+
+
 def test_one_thread_where_service_workers_are_refused(browser, site, bears_dir):
+    """Also: the runtime and model load when the reader comes near the widget, never for a page
+    without it, nor for the widget's page read far from it (what the server was asked for)."""
     labels = manifest()["labels"]
     photo = real_photos(bears_dir, per_label=1)[0]
     want = python_probs([photo])[0]
-    context = browser.new_context(service_workers="block")
+    context = browser.new_context(service_workers="block", viewport={"width": 1200, "height": 900})
+    runtime = lambda since: [h.path.rsplit("/", 1)[-1] for h in site.hits[since:] if RUNTIME.search(h.path)]  # noqa: E731
     try:
         page = context.new_page()
-        page.goto(site.url)
-        page.goto(site.url + "production/")
+        since = len(site.hits)
+        page.goto(site.url, wait_until="networkidle")
+        assert runtime(since) == [], "a page without the classifier loaded its runtime"
+        # A link to a section far below the widget: the page opens there; the reader has not come near it yet.
+        page.goto(site.url + "production/#how-fast-how-big")
         page.wait_for_selector("[data-widget=classifier][data-mounted=yes]")
+        page.wait_for_timeout(500)
+        assert runtime(since) == [], "the classifier loaded its runtime far from the reader"
+        assert page.get_attribute(".clf-status", "data-state") == "idle"
+        page.locator(".clf").scroll_into_view_if_needed()  # the reader scrolls up to it
+        page.wait_for_function("document.querySelector('.clf-status').dataset.state === 'loading'", timeout=10_000)
+        assert page.text_content(".clf-status").startswith("Getting the model ready")
+        page.wait_for_function("document.querySelector('.clf-status').dataset.state === 'ready'", timeout=RESULT_TIMEOUT)
+        loaded = runtime(since)
+        assert {"ort-wasm-simd-threaded.wasm", manifest()["variants"][manifest()["default"]]["model"]} <= set(loaded), loaded
+        assert len(loaded) == len(set(loaded)), f"a runtime file was fetched twice: {loaded}"
         assert page.evaluate("self.crossOriginIsolated") is False
         assert_matches_python(give(page, photo), want, labels, f"{photo.name} without a service worker")
         assert page.get_attribute(".clf", "data-threads") == "1"

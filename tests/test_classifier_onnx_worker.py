@@ -6,6 +6,8 @@ page that computes activations in batches will use.
 - batches: outputs equal one call per item, progress after each call, cancellable between
   calls with an AbortSignal, the worker usable afterwards
 - errors keep their name (IntegrityError) and say when a download failed
+- warm-up runs go on in the background after a load with `warm`, give way to a run asked for
+  meanwhile, and change no output
 """
 
 from __future__ import annotations
@@ -52,6 +54,12 @@ SCRIPT = """async () => {
     }
     const after = await onnx.run("bears", { [input]: { type: "float32", dims: [1, 3, crop, crop], data: data.slice(0, per) } });
     out.afterCancel = { seen, ok: Math.abs(after.outputs[output].data[0] - singles[0]) < 1e-6 };
+    // Warm-up: up to 20 runs on a black image in the background; a run asked for meanwhile goes first.
+    await onnx.load({ key: "warm", manifest, warm: 20 });
+    const during = await onnx.run("warm", { [input]: { type: "float32", dims: [1, 3, crop, crop], data: data.slice(0, per) } });
+    const warmth = await onnx.warmth("warm");
+    out.warm = { ...warmth, same: Math.max(...Array.from(during.outputs[output].data, (v, i) => Math.abs(v - singles[i]))),
+                 released: await onnx.release("warm") };
     // A manifest whose sha256 does not match: refused with its name kept.
     try {
       await onnx.load({ key: "bad", manifest: URL.createObjectURL(new Blob([JSON.stringify({ ...info.manifest,
@@ -92,3 +100,7 @@ def test_load_run_batches_cancel_and_errors(watched, site):
     assert got["integrity"] == ["IntegrityError", False]
     assert "could not load" in got["missing"][0] and "HTTP 404" in got["missing"][0] and got["missing"][1] is True
     assert got["released"] is True
+    w = got["warm"]
+    assert w["same"] < 1e-6 and w["released"] is True, w
+    # The run waited for at most the warm-up in progress (and its look at the queue), not for 20.
+    assert len(w["warm_ms"]) <= 3 and w["runs"] >= len(w["warm_ms"]) + 1, w

@@ -13,8 +13,14 @@
 //   ../trainer/myhead.js  "use my model": the reader's own head (trained on the "Train your own"
 //                  page) on the same body; ?model=mine in the address turns it on
 //
+// The model is set up when the reader comes near the widget (common/approach.js: within a
+// screen's height of the view, or the pointer or focus on it), never on load of a page the
+// reader does not scroll down, and warmed up in its worker, so the photo given seconds later is
+// answered at the model's steady speed. A photo given sooner waits for that same load.
+//
 // data-manifest on the element: the model's manifest, a site-root path.
 
+import { onApproach } from "../common/approach.js";
 import { readParam } from "../common/urlstate.js";
 import { loadMyHead } from "../trainer/myhead.js";
 import { memoryLimits } from "./decode.js";
@@ -24,6 +30,7 @@ import { createState } from "./state.js";
 import { createView } from "./view.js";
 
 const MANIFEST = "assets/models/bears.json";
+const APPROACH_MARGIN = "100% 0px"; // a screen's height above and below the view
 
 export async function mount(el, ctx) {
   const model = useModel(ctx, ctx.asset(el.dataset.manifest || MANIFEST).href, el.dataset.variant || null);
@@ -34,4 +41,8 @@ export async function mount(el, ctx) {
   wireInputs(ctx, view, st);
   ctx.onUnmount(st.dispose);
   view.render(st.state);
+  onApproach(ctx, el, () => {
+    performance.mark("classifier:approach");
+    st.prepare();
+  }, { margin: APPROACH_MARGIN });
 }

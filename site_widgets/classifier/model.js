@@ -32,8 +32,9 @@ export function useModel(ctx, manifestUrl, variant = null) {
     if (--h.users === 0) h.timer = setTimeout(() => end(h), LINGER_MS);
   });
   return {
-    /** Model info once set up (cached); a failed load is retried by the next call. `warm`: also
-     *  run it once, for a load ahead of need (the reader is still choosing a photo). */
+    /** Model info once set up (cached); a failed load is retried by the next call. `warm`: then
+     *  warm it up in the background (engine.js), for a load ahead of need (the reader is still
+     *  reading, or choosing a photo); a photo given meanwhile goes first. */
     load: (warm = false) => load(h, warm),
     /** The set-up model's info, or null while it is not ready. */
     get ready() { return h.ready; },

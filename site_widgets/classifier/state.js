@@ -23,6 +23,8 @@ export const MAX_FILES = 50;
 
 const TEXT = {
   idle: "The model loads when you give the first photo (or press “Load the model now”).",
+  preparing: "Getting the model ready (onnxruntime-web and the model, first time only)…",
+  notYet: "The model could not be set up yet: it is tried again when you give a photo.",
   loading: "Loading the model and onnxruntime-web (first time only)…",
   ready: "Model ready: give it a photo.",
   done: "Done. Give it another photo whenever you like.",
@@ -71,30 +73,34 @@ class ClassifierState {
     this.emit();
   }
 
-  /** The "Load the model now" button. */
-  async loadNow() {
-    const s = this.state;
-    if (s.model) return;
-    this.setStatus(TEXT.loading, "loading", "loading");
-    try {
-      s.model = await this.model.load();
-      s.error = "";
-      if (!this.busy) this.setStatus(TEXT.ready, "ready", "idle");
-    } catch (err) {
-      if (this.signal.aborted || this.busy) return;
-      s.error = explain(err);
+  /** The "Load the model now" button: as prepare(), and a failure is explained at once. */
+  loadNow() {
+    return this.getReady(TEXT.loading, (err) => {
+      this.state.error = explain(err);
       this.setStatus("The model could not be loaded.", "error", "error");
-    }
+    });
   }
 
-  /** Start setting up the model without a word (the reader is choosing a photo); errors show when it is given. */
+  /** Set up the model ahead of need: the reader came near the widget, or is choosing a photo.
+   *  The status says so; a failure is explained when a photo is given (it retries the load). */
   prepare() {
-    if (this.state.model) return;
-    this.model.load(true).then((info) => {
-      this.state.model = info;
-      if (this.state.phase === "idle") this.setStatus(TEXT.ready, "ready");
-      else this.emit();
-    }, () => {}); // retried, and explained, when a photo is given
+    return this.getReady(TEXT.preparing, () => this.setStatus(TEXT.notYet, "idle", "idle"));
+  }
+
+  /** Load the model (once: a photo given meanwhile waits for the same load), then warm it up
+   *  in the background (engine.js); `failed(err)` unless a photo has taken over the status. */
+  async getReady(text, failed) {
+    const s = this.state;
+    if (s.model) return;
+    if (!this.busy) this.setStatus(text, "loading", "loading");
+    try {
+      s.model = await this.model.load(true);
+      if (this.busy) return this.emit();
+      s.error = "";
+      this.setStatus(TEXT.ready, "ready", "idle");
+    } catch (err) {
+      if (!this.signal.aborted && !this.busy) failed(err);
+    }
   }
 
   /** Classify files (a FileList or an array); each gets a result or a reason. Batches wait their turn. */

@@ -5,7 +5,9 @@
 // For tests and curious readers, the root carries data-phase (idle|loading|working|done|
 // error), data-runs (files handled), data-top, data-answer, data-variant, data-threads,
 // data-model-ms; the result carries data-top, data-answer (a label, "none" or "unsure"),
-// data-uncertain, data-infer-ms, data-total-ms and per label data-label / data-prob.
+// data-uncertain, data-infer-ms, data-total-ms, data-runs-before (the model's runs before
+// this one, warm-ups included), data-warm-ms (the warm-up runs' times, JSON) and per label
+// data-label / data-prob.
 
 import { errorBox, fmt, h, statusLine } from "../common/ui.js";
 import { pct } from "./decision.js";
@@ -145,7 +147,8 @@ function renderResult(v, r) {
   v.el.dataset.top = decision.top.label;
   v.el.dataset.answer = decision.answer;
   Object.assign(v.result.dataset, { top: decision.top.label, answer: decision.answer, uncertain: String(decision.uncertain),
-                                    inferMs: r.inferMs.toFixed(3), totalMs: r.totalMs.toFixed(1) });
+                                    inferMs: r.inferMs.toFixed(3), totalMs: r.totalMs.toFixed(1),
+                                    runsBefore: String(r.runsBefore ?? ""), warmMs: JSON.stringify(r.warmMs || []) });
   v.verdict.className = `clf-verdict${decision.uncertain ? " clf-uncertain" : ""}`;
   v.verdict.textContent = decision.verdict;
   v.meaning.textContent = decision.meaning;

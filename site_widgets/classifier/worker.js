@@ -2,7 +2,8 @@
 // cancel) plus one operation that does a photo's whole journey off the page:
 //
 //   classify {key, file | pixels, limits} -> {probs, code (the graph's decision, or null), decoded size, notes,
-//                                             crop RGB, display bitmap, timings}
+//                                             crop RGB, display bitmap, timings, runsBefore and
+//                                             warmMs: the session's runs before this one, its warm-ups' times}
 //
 // decode (decode.js: sniffed, refused with a reason, EXIF-rotated, transparency on white)
 // -> the exact crop Python feeds the model (preprocess.js) -> the model. The photo is
@@ -37,12 +38,14 @@ async function classify({ key, file, pixels, limits, head = null }, api) {
   const rule = !head && manifest.decision && manifest.decision.output;
   const wanted = head ? [head.body.features.name]
     : rule && model.info.outputNames.includes(rule) ? [manifest.output.name, rule] : null;
+  const runsBefore = model.runs; // the session's earlier runs, warm-ups (engine.js) included
   const { outputs, ms } = await api.run(model, feeds, wanted);
   const probs = head ? headProbs(head, outputs[head.body.features.name].data) : outputs[manifest.output.name].data;
   const display = await displayCopy(decoded);
   return {
     probs, code: rule && wanted ? Number(outputs[rule].data[0]) : null,
     labels: head ? head.labels : manifest.labels, mine: Boolean(head), inferMs: ms, preMs, decodeMs: t1 - t0,
+    runsBefore, warmMs: model.warmMs.slice(),
     width: decoded.width, height: decoded.height, notes: decoded.notes,
     rgb: prepared.rgb, box: prepared.box, resized: prepared.resized, crop, resize, display,
   };

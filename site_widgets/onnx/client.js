@@ -5,6 +5,7 @@
 //   const info = await onnx.load({key: "bears", manifest: ctx.asset("assets/models/bears.json").href});
 //   const {outputs, ms} = await onnx.run("bears", {image: {type: "float32", dims: [1, 3, 224, 224], data}});
 //   const all = await onnx.batches("body", feeds, {batch: 16, signal, onProgress});
+//   await onnx.load({key: "bears", manifest, warm: true});  // warm-up runs follow in the background
 //
 // Errors keep their name (AbortError, IntegrityError, ImageInputError...) and say whether
 // a download failed (`err.download`): after such a failure the worker cannot start the
@@ -79,6 +80,8 @@ export class OnnxClient {
     return this.call("batches", { key, feeds, batch: opts.batch || 16, outputs: opts.outputs }, opts);
   }
   release(key) { return this.call("release", { key }); }
+  /** {runs, warm_ms}: the model's runs so far and its warm-up runs' times (load's `warm`). */
+  warmth(key) { return this.call("warmth", { key }); }
 
   /** End the worker; whatever was pending rejects with an AbortError. */
   terminate() {

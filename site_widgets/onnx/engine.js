@@ -11,9 +11,17 @@
 //   load   {key, manifest (URL), variant?, options?, threads?, warm?}  -> model info
 //          the manifest names the file and its sha256; the bytes are hashed before a
 //          session is created from them. `key` names the model in later calls; loading
-//          a key again returns the same model (nothing fetched or set up twice). `warm`: one
-//          run on zeros once it is ready (the first run of a fresh runtime is several times
-//          slower: wasm code compiled on first use), for callers that load ahead of need.
+//          a key again returns the same model (nothing fetched or set up twice).
+//          `warm` (true: WARM_RUNS, or a number of runs), for callers that load ahead of need:
+//          the answer comes once the session exists, then runs on a black image follow in the
+//          background until the session has run that many times. The first runs of a fresh
+//          runtime are several times slower than later ones: V8 compiles wasm functions on
+//          their first call with its baseline compiler and optimises those that get hot, so
+//          without a warm-up the reader's first photo pays for it. A request that arrives
+//          meanwhile goes first (warm-ups wait while any run, batches or added operation is
+//          in progress: it waits for at most the one warm-up already running), and its runs
+//          count towards the total.
+//   warmth {key} -> {runs, warm_ms: [ms of each warm-up run so far]}
 //   run    {key, feeds: {name: {type, dims, data}}, outputs?: [names]}
 //          -> {outputs: {name: {type, dims, data}}, ms}
 //   batches {key, feeds (dim 0 = N items), batch, outputs?} -> the outputs of all N items,
@@ -83,7 +91,7 @@ async function createModel({ manifest: manifestUrl, variant = null, options = {}
 // --8<-- [end:session]
   const t4 = performance.now();
   return {
-    ort, session, manifest, variant: name, entry,
+    ort, session, manifest, variant: name, entry, runs: 0, warmMs: [], warming: null, released: false,
     info: {
       variant: name, entry, manifest, threads: ort.env.wasm.numThreads,
       inputNames: session.inputNames, outputNames: session.outputNames,
@@ -109,18 +117,41 @@ export async function runModel(model, feeds, outputs = null) {
   const t = performance.now();
   const out = outputs ? await session.run(tensors, outputs) : await session.run(tensors);
   const ms = performance.now() - t;
+  model.runs = (model.runs || 0) + 1;
   for (const x of Object.values(tensors)) x.dispose?.();
   return { outputs: Object.fromEntries(Object.entries(out).map(([k, v]) => [k, fromTensor(v)])), ms };
 }
 
-/** One run on zeros with the manifest's input shape (batch 1), timed into info.timings.warm_ms. */
-async function warm(model) {
-  model.warmed = true;
+// Runs a session needs before its speed settles (tests/bench/classifier.py, "warm-up series"): the
+// classifier's worker thread spent 190, 100, 120, 130, 110 ms of CPU on the first five runs of a fresh
+// session, then 50 ms on every run from the sixth on (Chromium, median of 3 fresh browsers). Five
+// warm-ups, and one to spare: the reader's photo is then at least the seventh run.
+export const WARM_RUNS = 6;
+
+// Requests in progress that are not loads (run, batches, a worker's own operations): warm-ups
+// wait for them, so a reader's photo never queues behind a series of warm-up runs.
+let active = 0;
+let idle = [];
+const whenIdle = () => (active === 0 ? Promise.resolve() : new Promise((resolve) => idle.push(resolve)));
+function settle() {
+  if (--active === 0) idle.splice(0).forEach((resolve) => resolve());
+}
+
+/** Runs on a black image (the manifest's input shape, batch 1) until the session has run
+ *  `target` times in all, real requests included; each timed into model.warmMs. */
+async function warmUp(model, target) {
   const { name, shape } = model.manifest.input;
   const dims = shape.map((d) => (typeof d === "number" ? d : 1));
-  const data = new Float32Array(dims.reduce((a, b) => a * b, 1));
-  const { ms } = await runModel(model, { [name]: { type: "float32", dims, data } });
-  model.info.timings.warm_ms = ms;
+  const feeds = { [name]: { type: "float32", dims, data: new Float32Array(dims.reduce((a, b) => a * b, 1)) } };
+  while (model.runs < target && !model.released) {
+    await yieldToMessages(); // a request sent meanwhile is counted in `active` before we look
+    if (active > 0) {
+      await whenIdle();
+      continue; // its runs counted: look again
+    }
+    const { ms } = await runModel(model, feeds);
+    model.warmMs.push(ms);
+  }
 }
 
 /** Items [start, end) of a feed whose dim 0 counts items. */
@@ -167,8 +198,14 @@ const OPS = {
       m.catch(() => models.get(args.key) === m && models.delete(args.key)); // retried by the next load
     }
     const model = await m;
-    if (args.warm && !model.warmed) await warm(model);
+    if (args.warm && !model.warming) {
+      model.warming = warmUp(model, args.warm === true ? WARM_RUNS : Number(args.warm)).catch(() => {});
+    }
     return model.info;
+  },
+  async warmth({ key }) {
+    const model = await getModel(key);
+    return { runs: model.runs, warm_ms: model.warmMs.slice() };
   },
   async run({ key, feeds, outputs }) {
     return runModel(await getModel(key), feeds, outputs);
@@ -179,7 +216,12 @@ const OPS = {
   async release({ key }) {
     const m = models.get(key);
     models.delete(key);
-    if (m) await (await m).session.release();
+    if (m) {
+      const model = await m;
+      model.released = true;
+      await model.warming; // a warm-up run in progress ends before the session does
+      await model.session.release();
+    }
     return true;
   },
 };
@@ -196,6 +238,8 @@ function transferables(value, depth = 0, out = []) {
   }
   return out;
 }
+
+const QUIET = new Set(["load", "warmth", "release"]); // operations that run no model
 
 const DOWNLOAD = /could not load|network|fetch|offline/i;
 
@@ -217,6 +261,8 @@ export function serve(scope, handlers = {}) {
       jobs.get(args.target)?.abort(new DOMException("cancelled", "AbortError"));
       return;
     }
+    const counted = !QUIET.has(op); // warm-ups wait for it
+    if (counted) active++;
     const controller = new AbortController();
     jobs.set(id, controller);
     const api = {
@@ -233,6 +279,7 @@ export function serve(scope, handlers = {}) {
       scope.postMessage({ id, type: "error", error: errorReply(err) });
     } finally {
       jobs.delete(id);
+      if (counted) settle();
     }
   });
 }

@@ -27,9 +27,18 @@ same session settings as the reference, measured in the same run, round by round
   native). That does not count the slices other processes take: the same two runs gave
   48.0 and 50.0 ms in the browser, 13.0 and 13.3 ms native (session medians within 6%).
 - cold first result: a fresh browser opens the page, the photo is given through the file
-  picker; time until the result shows, and the bytes the server sent. Twice: the first
-  visit (1 thread), and a page already controlled by the service worker (isolated; its
-  pthread workers start too) whose runtime and model are not cached yet.
+  picker; time until the result shows, and the bytes the server sent. The widget loads its
+  model when the reader comes near it (here at once: it is within a screen's height of the top)
+  and warms it up, so two honest figures:
+  - at page open: the photo is given as soon as the widget has mounted, so nearly all of the
+    set-up comes after it (the worst case). The first visit (1 thread), and a page already
+    controlled by the service worker (isolated; its pthread workers start too) whose runtime
+    and model are not cached yet;
+  - first_visit_dwell: the reader has been at the widget for --dwell seconds before giving the
+    photo (what a reader who reads, then picks a photo, meets), service workers allowed as in a
+    reader's browser: the site's starts saving the pages 3 s after load, during the wait.
+  Each with the set-up's breakdown, the warm-up runs done before the photo (their times: the
+  tier-up series), and the workers' CPU time from the photo to the result (load-independent).
 
 Targets (issue 10), for the shipped default variant: browser p50 <= 20 ms, cold first
 result <= 1.0 s, shipped file <= 5 MB. Writes JSON under runs/bench/.
@@ -76,7 +85,7 @@ class Candidate:
     note: str = ""
 
 
-SETUP = """async ([cands, inputs, warmup]) => {
+SETUP = """async ([cands, inputs]) => {
   const root = new URL("../", location.href);  // the page is <site>/production/
   const { OnnxClient } = await import(new URL("assets/widgets/onnx/client.js", root).href);
   const onnx = new OnnxClient(new Worker(new URL("assets/widgets/onnx/worker.js", root), { type: "module" }));
@@ -88,14 +97,18 @@ SETUP = """async ([cands, inputs, warmup]) => {
     const info = await onnx.load({ key: c.name, manifest: new URL(c.manifest, root).href, variant: c.variant, options: c.options });
     const loadMs = performance.now() - t;
     feeds[c.name] = { [info.manifest.input.name]: { type: "float32", dims: [1, 3, c.crop, c.crop], data: decode(inputs[c.crop]) } };
-    const first = await onnx.run(c.name, feeds[c.name]);
-    const warm = [];
-    for (let i = 0; i < warmup; i++) warm.push((await onnx.run(c.name, feeds[c.name])).ms);
-    out[c.name] = { threads: info.threads, timings: info.timings, load_ms: loadMs, first_ms: first.ms, warm,
-                    probs: Array.from(Object.values(first.outputs)[0].data) };
+    out[c.name] = { threads: info.threads, timings: info.timings, load_ms: loadMs };
   }
   window.__bench = { onnx, feeds, names: cands.map((c) => c.name) };
   return out;
+}"""
+
+# A candidate's first run after its session is created (the runs that follow, one by one, are the
+# warm-up series: how V8 tiers the wasm code up).
+FIRST = """async (name) => {
+  const { onnx, feeds } = window.__bench;
+  const first = await onnx.run(name, feeds[name]);
+  return { ms: first.ms, probs: Array.from(Object.values(first.outputs)[0].data) };
 }"""
 
 # One candidate's turn in a round: `perRound` runs.
@@ -201,6 +214,20 @@ class NativeRunner:
         return {"run": times, "cpu_ms": (time.process_time() - cpu) * 1000 / per_round}
 
 
+def warm_up(page, profile: str, name: str, n: int) -> dict:
+    """The first run and the n after it, one at a time: wall time inside the worker and the worker's
+    CPU time (10 ms ticks; unlike wall time, not stretched by other processes' load)."""
+    cpu = worker_cpu_ms(profile)
+    first = page.evaluate(FIRST, name)
+    out = {"first_ms": first["ms"], "probs": first["probs"], "first_cpu_ms": worker_cpu_ms(profile) - cpu,
+           "warm": [], "warm_cpu_ms": []}
+    for _ in range(n):
+        cpu = worker_cpu_ms(profile)
+        out["warm"].append(page.evaluate(TURN, [name, 1])["run"][0])
+        out["warm_cpu_ms"].append(worker_cpu_ms(profile) - cpu)
+    return out
+
+
 def session_pair(pw, url: str, cands: list[Candidate], inputs: dict, arrays: dict, isolated: bool, args) -> dict:
     """One fresh browser: set-up and warm-up, then rounds; after each browser round, the same
     round natively (the browser's worker idles meanwhile), so both see the same machine."""
@@ -208,7 +235,9 @@ def session_pair(pw, url: str, cands: list[Candidate], inputs: dict, arrays: dic
         context, page = open_page(pw, url, isolated, profile)
         try:
             setup = page.evaluate(SETUP, [[{"name": c.name, "manifest": c.manifest, "variant": c.variant, "options": c.options,
-                                            "crop": c.crop} for c in cands], {str(k): v for k, v in inputs.items()}, args.warmup])
+                                            "crop": c.crop} for c in cands], {str(k): v for k, v in inputs.items()}])
+            for c in cands:
+                setup[c.name].update(warm_up(page, profile, c.name, args.warmup))
             threads = next(iter(setup.values()))["threads"]
             native = NativeRunner(cands, arrays, threads)
             rounds = []
@@ -276,6 +305,7 @@ def latency_row(c: Candidate, raw: dict) -> dict:
             # CPU time per run (all threads), per session: the median of its rounds.
             "cpu": {"browser": cpu_summary(cpu_b), "native": cpu_summary(cpu_n)},
             "first_run_ms": [x["first_ms"] for x in setups], "warmup_ms": [x["warm"] for x in setups],
+            "first_run_cpu_ms": [x["first_cpu_ms"] for x in setups], "warmup_cpu_ms": [x["warm_cpu_ms"] for x in setups],
             "session_create_ms": [x["timings"]["session_create_ms"] for x in setups],
             "load_ms": [x["load_ms"] for x in setups],
             "max_prob_diff_vs_native": max(abs(a - b) for s, x in zip(sessions, setups)
@@ -285,37 +315,75 @@ def latency_row(c: Candidate, raw: dict) -> dict:
     return row
 
 
-def cold_first_result(pw, site, img: Path, controlled: bool) -> dict:
-    """Fresh browser; the page opens (under the service worker if `controlled`), then the reader gives a photo."""
-    browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-    try:
-        context = browser.new_context(service_workers="allow" if controlled else "block")
-        page = context.new_page()
-        if controlled:
-            page.goto(site.url)
-            wait_saved(page)
-        page.goto(site.url + "production/", wait_until="networkidle")
-        page.wait_for_selector("[data-widget=classifier][data-mounted=yes]")
-        if controlled:
-            wait_saved(page)
-        n = len(site.hits)
-        t0 = time.perf_counter()
-        page.set_input_files("input.clf-file", str(img))
-        page.wait_for_function("document.querySelector('.clf').dataset.runs === '1'", timeout=120_000)
-        wall = time.perf_counter() - t0
-        st = page.evaluate("""() => { const el = document.querySelector('.clf'), r = el.querySelector('.clf-result');
-          return { phase: el.dataset.phase, top: el.dataset.top, threads: +el.dataset.threads, total: +r.dataset.totalMs,
-                   infer: +r.dataset.inferMs, model: +el.dataset.modelMs, timings: JSON.parse(el.dataset.modelTimings) }; }""")
-        page.wait_for_timeout(300)
-        hits = site.hits[n:]
-    finally:
-        browser.close()
+RESULT = """() => { const el = document.querySelector('.clf'), r = el.querySelector('.clf-result');
+  const mark = performance.getEntriesByName('classifier:approach')[0];
+  return { phase: el.dataset.phase, top: el.dataset.top, threads: +el.dataset.threads, total: +r.dataset.totalMs,
+           infer: +r.dataset.inferMs, model: +el.dataset.modelMs, timings: JSON.parse(el.dataset.modelTimings),
+           runs_before: +r.dataset.runsBefore, warm_ms: JSON.parse(r.dataset.warmMs || '[]'),
+           approach_ms: mark ? mark.startTime : null, now_ms: performance.now() }; }"""
+
+
+def cold_first_result(pw, site, img: Path, controlled: bool, dwell_s: float | None = None, sw: bool = False) -> dict:
+    """Fresh browser; the page opens (under the service worker if `controlled`) and the reader gives a
+    photo: at once when the widget has mounted (`dwell_s` None: everything but the page itself comes
+    after the photo; the widget is in view, so its model load starts at mount too), or after reading
+    at the widget for `dwell_s` seconds (the model was loaded and warmed up on approach meanwhile).
+    `sw`: service workers allowed on a first visit (the site's starts saving itself 3 s after load)."""
+    with tempfile.TemporaryDirectory(prefix="clf-bench-cold-") as profile:
+        context = pw.chromium.launch_persistent_context(profile, executable_path=CHROMIUM, args=CHROMIUM_ARGS,
+                                                        service_workers="allow" if controlled or sw else "block")
+        try:
+            page = context.new_page()
+            if controlled:
+                page.goto(site.url)
+                wait_saved(page)
+            n = len(site.hits)
+            opened = time.perf_counter()
+            page.goto(site.url + "production/", wait_until="commit")
+            page.wait_for_selector("[data-widget=classifier][data-mounted=yes]", timeout=120_000)
+            mounted = time.perf_counter()
+            if dwell_s:
+                page.wait_for_timeout(dwell_s * 1000)
+            status = page.get_attribute(".clf-status", "data-state")  # ready, or still loading
+            offline = page.evaluate(STATE)  # the service worker: saving the site meanwhile, or not
+            cpu = worker_cpu_ms(profile)
+            t0 = time.perf_counter()
+            page.set_input_files("input.clf-file", str(img))
+            page.wait_for_function("document.querySelector('.clf').dataset.runs === '1'", timeout=120_000)
+            wall = time.perf_counter() - t0
+            cpu = worker_cpu_ms(profile) - cpu
+            st = page.evaluate(RESULT)
+            page.wait_for_timeout(300)
+            hits = site.hits[n:]
+        finally:
+            context.close()
     if st["phase"] != "done":
         raise RuntimeError(f"cold run did not classify: {st}")
     return {"wall_s": wall, "in_page_s": st["total"] / 1000, "model_ready_s": st["model"] / 1000,
             "first_inference_ms": st["infer"], "threads": st["threads"], "top": st["top"], "model_timings": st["timings"],
             "bytes_sent": sum(h.sent_bytes for h in hits), "bytes_raw": sum(h.raw_bytes for h in hits),
-            "files": {h.path.rsplit("/", 1)[-1]: h.sent_bytes for h in hits}}
+            "files": {h.path.rsplit("/", 1)[-1]: h.sent_bytes for h in hits},
+            # New: when the photo was given, what the model had done by then, and what it cost.
+            "dwell_s": dwell_s, "status_at_photo": status, "offline_at_photo": offline, "open_to_mount_s": mounted - opened,
+            "open_to_result_s": t0 - opened + wall,
+            "runs_before": st["runs_before"], "warm_ms": st["warm_ms"],
+            "worker_cpu_ms": cpu}  # CPU time of the page's workers from the photo to the result
+
+
+COLD_KINDS = {  # name -> (controlled by the service worker, seconds at the widget before the photo, service workers allowed)
+    "first_visit": (False, None, False), "controlled": (True, None, True),
+    # A reader's real first visit: the site's service worker registers and saves the pages meanwhile.
+    "first_visit_dwell": (False, "dwell", True),
+}
+
+
+def cold_runs(pw, site, img: Path, args) -> dict:
+    """Every kind of cold first result, args.cold times each, kinds interleaved (load bursts hit all)."""
+    out = {kind: [] for kind in COLD_KINDS}
+    for _ in range(args.cold):
+        for kind, (controlled, dwell, sw) in COLD_KINDS.items():
+            out[kind].append(cold_first_result(pw, site, img, controlled, args.dwell if dwell else None, sw))
+    return out
 
 
 def serve_site(tmp: Path, cands: list[Candidate]):
@@ -339,6 +407,8 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--per-round", type=int, default=5, help="timed runs per candidate per round")
     p.add_argument("--warmup", type=int, default=20, help="untimed runs per candidate after its first")
     p.add_argument("--cold", type=int, default=3, help="cold first-result repetitions per kind (median reported)")
+    p.add_argument("--dwell", type=float, default=5.0,
+                   help="seconds the reader is at the widget before the photo, in the approach-loaded cold runs")
     p.add_argument("--levers", action="store_true", help="also time the lever candidates (tests/bench/classifier_levers.py)")
     p.add_argument("--out", type=Path, default=None, help="JSON output (default runs/bench/classifier[_levers].json)")
     args = p.parse_args(argv)
@@ -357,19 +427,20 @@ def main(argv: list[str] | None = None) -> dict:
             with sync_playwright() as pw:
                 cold_first_result(pw, site, img, False)  # discarded: fills the server's gzip cache and the OS file cache
                 results["latency"] = measure_latency(pw, site.url, cands, img, m["preprocess"], args)
-                results["cold"] = {kind: [cold_first_result(pw, site, img, kind == "controlled") for _ in range(args.cold)]
-                                   for kind in ("first_visit", "controlled")}
+                results["cold"] = cold_runs(pw, site, img, args)
         finally:
             httpd.shutdown()
     results["machine_after"] = machine()
     shipped = results["latency"][cands[0].name]
     first = statistics.median(c["wall_s"] for c in results["cold"]["first_visit"])
+    dwell = statistics.median(c["wall_s"] for c in results["cold"]["first_visit_dwell"])
     results["targets"] = {
         "browser_p50_ms<=20 (1 thread)": [shipped["single"]["run"]["p50_ms"], shipped["single"]["run"]["p50_ms"] <= TARGET_P50_MS],
         "browser_p50_ms<=20 (isolated)": [shipped["isolated"]["run"]["p50_ms"], shipped["isolated"]["run"]["p50_ms"] <= TARGET_P50_MS],
         # The load-independent form of the first: what one inference costs the worker's thread.
         "browser_cpu_ms<=20 (1 thread)": [shipped["single"]["cpu"]["browser"]["ms"], shipped["single"]["cpu"]["browser"]["ms"] <= TARGET_P50_MS],
-        "first_result_s<=1.0": [first, first <= TARGET_FIRST_S],
+        "first_result_s<=1.0": [first, first <= TARGET_FIRST_S],  # photo given at page open: the worst case
+        f"first_result_s<=1.0 (after {args.dwell:g} s at the widget)": [dwell, dwell <= TARGET_FIRST_S],
         "shipped_MB<=5": [shipped["bytes"] / 1e6, shipped["bytes"] <= TARGET_BYTES],
     }
     print_table(results)
@@ -406,13 +477,20 @@ def print_table(r: dict) -> None:
             print(f"{name[:28]:28} {row['bytes'] / 1e6:5.2f} {x['threads']:>3} {x['run']['p50_ms']:8.1f} {x['run']['p90_ms']:6.1f} "
                   f"{spread_text(x['run']):>22} {x['round_trip']['p50_ms']:8.1f} {x['native']['p50_ms']:10.2f} "
                   f"{x['ratio_rounds_median']:5.1f}x {cpu_text(x['cpu']):>27} {statistics.median(x['first_run_ms']):8.0f}")
+    for name, row in r["latency"].items():
+        for key in ("single", "isolated"):
+            series = [[x] + w for x, w in zip(row[key]["first_run_cpu_ms"], row[key]["warmup_cpu_ms"])]
+            med = [statistics.median(s[i] for s in series) for i in range(min(map(len, series)))]
+            print(f"warm-up series, {name} {row[key]['threads']} thr: worker CPU ms of the 1st, 2nd... run after the "
+                  f"session is created (median over sessions): {[round(x) for x in med]}")
     print("(run: session.run inside the worker; trip: what the page waits; native: ONNX Runtime in Python, same file, "
           "settings and threads, one turn after each browser turn; ratio: median over turns of browser/native; CPU ms: CPU time "
           "per run of all the model's threads (the worker's, from /proc), median over sessions, spread of session medians; 1st run: the first inference after the session is created)")
     for kind, runs in r["cold"].items():
         w = [c["wall_s"] for c in runs]
         c0 = runs[0]
-        print(f"cold first result, {kind.replace('_', ' ')} ({c0['threads']} thread{'s' if c0['threads'] > 1 else ''}): "
+        when = f"photo after {c0['dwell_s']:g} s at the widget" if c0.get("dwell_s") else "photo given at page open"
+        print(f"cold first result, {kind.replace('_', ' ')}, {when} ({c0['threads']} thread{'s' if c0['threads'] > 1 else ''}): "
               f"median {statistics.median(w):.2f} s ({min(w):.2f}-{max(w):.2f} over {len(w)}); model ready "
               f"{statistics.median(c['model_ready_s'] for c in runs):.2f} s, first inference "
               f"{statistics.median(c['first_inference_ms'] for c in runs):.0f} ms; transferred "
@@ -421,6 +499,11 @@ def print_table(r: dict) -> None:
         print(f"    model set-up (medians, ms): manifest + model fetch {t['fetch_ms']:.0f}, sha256 {t['verify_ms']:.0f}, "
               f"wasm runtime start {t['runtime_ms']:.0f} (in parallel; waited {t['wait_runtime_ms']:.0f} more), "
               f"session create {t['session_create_ms']:.0f}, total {t['total_ms']:.0f}")
+        print(f"    at the photo: model {'/'.join(sorted({str(c['status_at_photo']) for c in runs}))}, "
+              f"offline copy {'/'.join(sorted({str(c['offline_at_photo']) for c in runs}))}, "
+              f"runs before it {[c['runs_before'] for c in runs]}, warm-up series {[[round(x) for x in c['warm_ms']] for c in runs]}; "
+              f"workers' CPU from photo to result {statistics.median(c['worker_cpu_ms'] for c in runs):.0f} ms (median); "
+              f"page open to result {statistics.median(c['open_to_result_s'] for c in runs):.2f} s")
     for k, (val, ok) in r["targets"].items():
         print(f"  target {k:30} {val:8.2f}  {'met' if ok else 'NOT met'}")
 
