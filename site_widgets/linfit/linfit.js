@@ -19,6 +19,7 @@
 // Python starts loading when the reader comes near the widget. On unmount the worker, the
 // animation, the observers and the resize observer end (ctx).
 
+import { onApproach } from "../common/approach.js";
 import { readParams, writeParam } from "../common/urlstate.js";
 import { reducedMotion } from "../common/ui.js";
 import { buildPanel, paint, showAnswer, showPlaying, showSlider } from "./panel.js";
@@ -103,35 +104,15 @@ async function pump(w) {
   pump(w);
 }
 
-/** Python starts loading when the reader approaches the widget: when it comes within
- *  PLAYBACK.approachMargin of the viewport, or the pointer or the focus enters it. Not before,
- *  so a reader who never comes near it transfers none of Python; and not while the browser
- *  says it is offline (it would only fail: Play tries anyway, and the 'online' event
- *  resumes). Observers and listeners end on unmount. */
+/** Python starts loading when the reader approaches the widget (common/approach.js): not
+ *  before, so a reader who never comes near it transfers none of Python. A failure is shown
+ *  (pythonState) and Play tries again. */
 function loadOnApproach(w) {
-  const offs = [];
-  let near = false;
-  const stop = () => offs.splice(0).forEach((off) => off());
-  const go = () => {
-    if (navigator.onLine === false) return;
-    stop();
-    if (w.ctx.signal.aborted || w.python.session) return;
+  onApproach(w.ctx, w.el, () => {
+    if (w.python.session) return;
     performance.mark("linfit:approach");
-    w.python.start().catch(() => {}); // a failure is shown (pythonState); Play tries again
-  };
-  const approach = () => {
-    near = true;
-    go();
-  };
-  if (typeof IntersectionObserver !== "undefined") {
-    const io = new IntersectionObserver((entries) => entries.some((e) => e.isIntersecting) && approach(),
-      { rootMargin: PLAYBACK.approachMargin });
-    io.observe(w.el);
-    offs.push(() => io.disconnect());
-  }
-  offs.push(w.ctx.listen(w.el, "pointerenter", approach), w.ctx.listen(w.el, "focusin", approach),
-    w.ctx.listen(window, "online", () => near && go()));
-  w.ctx.onUnmount(stop);
+    w.python.start().catch(() => {});
+  }, { margin: PLAYBACK.approachMargin });
 }
 
 /** Any use of the widget: Python is wanted (and retried if it failed to load). */
