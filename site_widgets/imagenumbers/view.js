@@ -99,7 +99,7 @@ function zoomPanel(preprocess, on) {
       const i = (y * size + x) * 3;
       detail.replaceChildren(
         h("caption", {}, `Pixel (${x}, ${y}) of the crop`),
-        h("tr", {}, ...["", "byte", "÷ 255", `(x − mean) ÷ std: what the network receives`].map((t) => h("th", {}, t))),
+        h("tr", {}, ...["channel", "byte", "÷ 255", `(x − mean) ÷ std: what the network receives`].map((t) => h("th", {}, t))),
         ...["red", "green", "blue"].map((name, c) => {
           const b = rgb[i + c], v = normalise(b, mean[c], std[c]);
           return h("tr", { dataset: { channel: name, byte: b, input: v } },
