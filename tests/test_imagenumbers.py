@@ -137,7 +137,7 @@ def cell_rgb(w):
             w.locator(".inum-cell").evaluate_all("els => els.map((e) => ({...e.dataset}))")}
 
 
-def test_a_photo_zoomed_and_scored_is_pythons_pixels_and_logits(watched, site, bears_dir, manifest):
+def test_a_photo_zoomed_and_scored_is_pythons_pixels_and_logits(watched, site, bears_dir, manifest, tmp_path):
     photo = sorted((bears_dir / "grizzly").glob("*.jpg"))[3]
     crops, out = python_view([photo])
     crop = crops[0].transpose(1, 2, 0)  # (224, 224, 3) bytes
@@ -189,3 +189,9 @@ def test_a_photo_zoomed_and_scored_is_pythons_pixels_and_logits(watched, site, b
     assert loss == pytest.approx(python_loss, abs=LOGIT_TOL)
     query = parse_qs(urlsplit(page.url).query)
     assert query["pixel"] == [f"{x},{y}"] and query["label"] == ["teddy"] and "show" not in query
+
+    # A file that is no image is refused with the reason; the photo stays.
+    (tmp_path / "notes.jpg").write_text("not a photo at all")
+    page.set_input_files("input.inum-file", str(tmp_path / "notes.jpg"))
+    expect(w.locator(".widget-error")).to_contain_text("is a text file, not an image")
+    assert w.get_attribute("data-source") == "photo" and cell_rgb(w)[(x, y)] == crop[y, x].tolist()

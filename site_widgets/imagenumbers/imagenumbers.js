@@ -74,55 +74,63 @@ function drawnImage(manifest) {
     `A teddy drawn in code (${width} × ${height}), resized and cropped to what the network sees`);
 }
 
-export async function mount(el, ctx) {
-  el.classList.add("inum");
-  el.dataset.phase = "loading";
+/** The manifest, or null after showing why it could not be read. */
+async function loadManifest(el, ctx, path) {
   const status = statusLine("widget-status");
   const error = errorBox("widget-error");
   el.replaceChildren(status.node, error.node);
-  const path = el.dataset.manifest || MANIFEST;
-  let manifest;
   try {
-    manifest = checkManifest(await ctx.fetchJSON(path));
+    return checkManifest(await ctx.fetchJSON(path));
   } catch (err) {
-    if (ctx.signal.aborted) return;
+    if (ctx.signal.aborted) return null;
     el.dataset.phase = "error";
     status.set("The model's description could not be read; the rest of the page works.", "error");
     error.show(err.message || String(err));
-    return;
+    return null;
   }
+}
+
+/** Score `current()` once per image: the network's logits and probabilities, then done(image). */
+function scorer(ctx, model, labels, current, busy, done) {
+  return () => {
+    const mine = current();
+    mine.scoring ??= (async () => {
+      busy(model.loaded ? "Running the network…" : "Loading the network (a few megabytes, once)…", "loading");
+      try {
+        const out = await model.run(mine.prepared.data);
+        model.loaded = true;
+        mine.scores = { logits: checkLogits(out.logits, labels), probabilities: Array.from(out.probabilities) };
+        if (current() === mine) done(); // else another image came meanwhile
+      } catch (err) {
+        mine.scoring = null; // a later approach or click retries
+        if (!ctx.signal.aborted) busy(`The network could not run: ${err.message || err}`, "error");
+      }
+    })();
+    return mine.scoring;
+  };
+}
+
+export async function mount(el, ctx) {
+  el.classList.add("inum");
+  el.dataset.phase = "loading";
+  const path = el.dataset.manifest || MANIFEST;
+  const manifest = await loadManifest(el, ctx, path);
+  if (!manifest) return;
   const { labels } = manifest;
   const size = manifest.preprocess.crop;
   const { state, notes } = readState(readParam, labels, size);
-  const model = modelRunner(ctx, ctx.asset(path).href, manifest);
+  const error = errorBox("widget-error");
+  el.replaceChildren(error.node);
   let image = drawnImage(manifest);
   let runs = 0;
-
   const refresh = () => {
     view.show(state, image);
     for (const [name, value] of writeState(state, labels, size)) writeParam(name, value);
     Object.assign(el.dataset, { source: image.source, scored: image.scores ? "yes" : "no", x: state.x, y: state.y,
       label: state.label, show: state.show, runs });
   };
-  const score = () => {
-    const mine = image;
-    mine.scoring ??= (async () => {
-      view.scoresBusy(model.loaded ? "Running the network…" : "Loading the network (a few megabytes, once)…");
-      try {
-        const out = await model.run(mine.prepared.data);
-        model.loaded = true;
-        mine.scores = { logits: checkLogits(out.logits, labels), probabilities: Array.from(out.probabilities) };
-        if (image !== mine) return; // another image came meanwhile
-        runs += 1;
-        refresh();
-      } catch (err) {
-        mine.scoring = null; // a later approach or click retries
-        if (ctx.signal.aborted) return;
-        view.scoresBusy(`The network could not run: ${err.message || err}`, "error");
-      }
-    })();
-    return mine.scoring;
-  };
+  const score = scorer(ctx, modelRunner(ctx, ctx.asset(path).href, manifest), labels, () => image,
+    (text, kind) => view.scoresBusy(text, kind), () => { runs += 1; refresh(); });
   const use = (next) => {
     image = next;
     error.clear();
