@@ -99,9 +99,8 @@ def test_the_zoom_patch_is_numpy_slicing_clipped_at_the_edges():
         assert rows[0][0]["x"] == x0 and rows[0][0]["y"] == y0
 
 
-def test_the_drawn_teddy_is_cropped_as_python_crops_it(manifest, tmp_path):
-    from export.pixels import pixel_transform
-
+def drawn_teddy(manifest):
+    """The widget's built-in picture (model.js) as a PIL image, and its crop by preprocess.js."""
     got = run_node_modules(WIDGET, ("model",), """
       const pre = await import(input.pre);
       const im = model.syntheticImage();
@@ -109,8 +108,15 @@ def test_the_drawn_teddy_is_cropped_as_python_crops_it(manifest, tmp_path):
       console.log(JSON.stringify({rgba: Array.from(im.rgba), width: im.width, height: im.height, crop: Array.from(p.rgb)}));""",
                            {"pre": (PREPROCESS / "preprocess.js").as_uri(), "preprocess": manifest["preprocess"]})
     img = Image.frombytes("RGBA", (got["width"], got["height"]), bytes(got["rgba"])).convert("RGB")
+    return img, np.array(got["crop"], dtype=np.uint8)
+
+
+def test_the_drawn_teddy_is_cropped_as_python_crops_it(manifest):
+    from export.pixels import pixel_transform
+
+    img, crop = drawn_teddy(manifest)
     want = np.rint(pixel_transform(manifest["preprocess"])(img).numpy() * 255).astype(np.uint8).transpose(1, 2, 0)
-    crop = np.array(got["crop"], dtype=np.uint8).reshape(want.shape)
+    crop = crop.reshape(want.shape)
     assert np.array_equal(crop, want)
     assert len(np.unique(crop.reshape(-1, 3), axis=0)) > 500  # a picture, not a flat colour
 
@@ -195,3 +201,15 @@ def test_a_photo_zoomed_and_scored_is_pythons_pixels_and_logits(watched, site, b
     page.set_input_files("input.inum-file", str(tmp_path / "notes.jpg"))
     expect(w.locator(".widget-error")).to_contain_text("is a text file, not an image")
     assert w.get_attribute("data-source") == "photo" and cell_rgb(w)[(x, y)] == crop[y, x].tolist()
+
+    # Back to the drawn teddy: its scores are onnxruntime's for the same pixels.
+    from export.parity import run_all
+    from export.predict import Model
+
+    teddy = Model(MANIFEST)
+    teddy_out = dict(zip(teddy.outputs, run_all(teddy.session, teddy.transform(drawn_teddy(manifest)[0]).numpy()[None])))
+    w.get_by_role("button", name="Use the drawn teddy").click()
+    expect(w).to_have_attribute("data-source", "drawn")
+    expect(w).to_have_attribute("data-scored", "yes", timeout=20000)
+    z = [float(v) for v in w.locator(".inum-scores tr[data-label]").evaluate_all("els => els.map((e) => e.dataset.logit)")]
+    np.testing.assert_allclose(z, teddy_out["logits"][0], atol=LOGIT_TOL)

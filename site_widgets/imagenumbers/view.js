@@ -83,9 +83,11 @@ function zoomPanel(preprocess, on) {
     onchange: (e) => on.show(e.target.value) },
   h("option", { value: "bytes" }, "bytes, 0 to 255"), h("option", { value: "inputs" }, "what the network receives"));
   const detail = h("table", { class: "inum-detail" });
-  const { mean, std } = preprocess;
+  const { mean, std, crop } = preprocess;
+  const count = h("p", { class: "inum-count" }, `The whole crop: ${crop} × ${crop} pixels × 3 colours = `,
+    h("strong", {}, (crop * crop * 3).toLocaleString("en")), " numbers.");
   return {
-    node: h("div", { class: "inum-zoom" }, h("label", { class: "inum-show" }, "Numbers in the zoom: ", show), grid, detail),
+    node: h("div", { class: "inum-zoom" }, h("label", { class: "inum-show" }, "Numbers in the zoom: ", show), grid, detail, count),
     draw(rgb, size, x, y, mode) {
       show.value = mode;
       const rows = patch(rgb, size, x, y, RADIUS);
