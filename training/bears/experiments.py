@@ -183,6 +183,9 @@ def describe(name: str, cfg: TrainConfig, default: TrainConfig, finder: dict | N
     ({default.option}: the default run's; {finder.suggested_lr}...: the default run's lr_find.json,
     `finder`; {small.size}...: the configs in `more`)."""
     configs = {"default": default, **more}
+    if finder is None and "{finder." in EXPERIMENTS[name]["what"]:
+        raise ValueError(f"{name}'s description quotes the default run's lr_find.json, and there is none (neither in "
+                         "runs/default/ nor published): run `reports --only default` first")
     return EXPERIMENTS[name]["what"].format(**options.flat(cfg), finder=SimpleNamespace(**(finder or {})),
                                            **{k: SimpleNamespace(**options.flat(c)) for k, c in configs.items()})
 
