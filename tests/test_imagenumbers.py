@@ -7,8 +7,10 @@
 - The drawn teddy it starts with is cropped by the classifier's preprocess.js exactly as
   Python crops the same pixels.
 - The address state, with clear notes for values it cannot use.
-- The widget in Chromium, one visit: a real photo given, the zoom moved by pointer and
-  keyboard, a label picked; the drawn numbers are Python's pixels and onnxruntime's logits.
+- The widget in Chromium, one visit: nothing loads until the pointer comes to it, then the
+  network scores the drawn teddy; a real photo given, the zoom moved by pointer and keyboard,
+  a label picked: the drawn numbers are Python's pixels and onnxruntime's logits; a file that
+  is no image refused with the reason; back to the teddy, scored as onnxruntime scores it.
 """
 
 from __future__ import annotations
@@ -154,10 +156,12 @@ def test_a_photo_zoomed_and_scored_is_pythons_pixels_and_logits(watched, site, b
     expect(w).to_have_attribute("data-phase", "ready", timeout=20000)
     assert (w.get_attribute("data-x"), w.get_attribute("data-y"), w.get_attribute("data-show")) == ("10", "20", "inputs")
     assert w.get_attribute("data-source") == "drawn" and w.get_attribute("data-scored") == "no"  # nothing loaded yet
+    w.locator(".inum-zoom").hover()  # the reader comes to the widget: the network loads and scores the drawn teddy
+    expect(w).to_have_attribute("data-scored", "yes", timeout=60000)
 
     page.set_input_files("input.inum-file", str(photo))
     expect(w).to_have_attribute("data-source", "photo", timeout=20000)
-    expect(w).to_have_attribute("data-scored", "yes", timeout=60000)
+    expect(w).to_have_attribute("data-scored", "yes", timeout=20000)
 
     # The zoom: a click on the crop, then the arrow keys (Shift: 8 pixels).
     canvas = w.locator("canvas.inum-crop")
