@@ -197,6 +197,7 @@ def test_a_photo_zoomed_and_scored_is_pythons_pixels_and_logits(watched, site, b
     assert loss == pytest.approx(F.cross_entropy(zt[None], torch.tensor([k])).item(), rel=1e-12)
     python_loss = F.cross_entropy(torch.tensor(out["logits"]), torch.tensor([k])).item()
     assert loss == pytest.approx(python_loss, abs=LOGIT_TOL)
+    page.wait_for_function("new URLSearchParams(location.search).get('label') === 'teddy'")  # once the pointer rests
     query = parse_qs(urlsplit(page.url).query)
     assert query["pixel"] == [f"{x},{y}"] and query["label"] == ["teddy"] and "show" not in query
 

@@ -25,6 +25,7 @@ import { buildView } from "./view.js";
 
 const MANIFEST = "assets/models/bears.json";
 const KEY = "bears";
+const SAVE_MS = 250;
 
 /** The manifest, checked for what this widget reads from it. */
 function checkManifest(m) {
@@ -123,9 +124,17 @@ export async function mount(el, ctx) {
   el.replaceChildren(error.node);
   let image = drawnImage(manifest);
   let runs = 0;
+  // The address follows once the pointer rests: a moving mouse would rewrite it 60 times a
+  // second, and browsers throttle (then ignore) history.replaceState called that often.
+  let saving = null;
+  ctx.onUnmount(() => clearTimeout(saving));
+  const save = () => {
+    clearTimeout(saving);
+    saving = setTimeout(() => { for (const [name, value] of writeState(state, labels, size)) writeParam(name, value); }, SAVE_MS);
+  };
   const refresh = () => {
     view.show(state, image);
-    for (const [name, value] of writeState(state, labels, size)) writeParam(name, value);
+    save();
     Object.assign(el.dataset, { source: image.source, scored: image.scores ? "yes" : "no", x: state.x, y: state.y,
       label: state.label, show: state.show, runs });
   };

@@ -38,6 +38,7 @@ function cropPanel(size, on) {
     const r = canvas.getBoundingClientRect();
     on.point(Math.floor(((e.clientX - r.left) / r.width) * size), Math.floor(((e.clientY - r.top) / r.height) * size));
   };
+  // A mouse moves the zoom as it passes; a finger taps a pixel (dragging scrolls the page as usual).
   canvas.addEventListener("pointermove", (e) => { if (e.pointerType === "mouse" || e.buttons) at(e); });
   canvas.addEventListener("pointerdown", at);
   canvas.addEventListener("keydown", (e) => {
