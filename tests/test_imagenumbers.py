@@ -156,7 +156,8 @@ def test_a_photo_zoomed_and_scored_is_pythons_pixels_and_logits(watched, site, b
     expect(w).to_have_attribute("data-phase", "ready", timeout=20000)
     assert (w.get_attribute("data-x"), w.get_attribute("data-y"), w.get_attribute("data-show")) == ("10", "20", "inputs")
     assert w.get_attribute("data-source") == "drawn" and w.get_attribute("data-scored") == "no"  # nothing loaded yet
-    w.locator(".inum-zoom").hover()  # the reader comes to the widget: the network loads and scores the drawn teddy
+    for x in (5, 60):  # the reader moves the pointer over the widget: the network loads and scores the drawn teddy
+        w.locator(".inum-zoom").hover(position={"x": x, "y": 5})
     expect(w).to_have_attribute("data-scored", "yes", timeout=60000)
 
     page.set_input_files("input.inum-file", str(photo))

@@ -170,6 +170,23 @@ function drawRule(node, manifest, logits, href) {
     ". How and why: ", h("a", { href }, "“None of these”"), ".");
 }
 
+/** fn() once, when the reader comes to the widget: the pointer moved over it (two places
+ *  seen), or a tap, or focus came into it. A pointer that only rests where the widget scrolled
+ *  to (the browser then sends one move, at the same place) does not count. */
+function approaching(el, fn) {
+  const events = ["pointermove", "pointerdown", "focusin"];
+  let seen = null;
+  const come = (e) => {
+    if (e.type === "pointermove") {
+      const here = `${e.screenX},${e.screenY}`;
+      if (seen === null || seen === here) { seen = here; return; }
+    }
+    for (const type of events) el.removeEventListener(type, come);
+    fn();
+  };
+  for (const type of events) el.addEventListener(type, come);
+}
+
 /** Build the widget inside `el`. `on`: point(x, y), move(dx, dy), label(name), show(mode),
  *  file(File), builtIn(), run(), approach(). Returns {show(state, image), scoresBusy(text, kind)}. */
 export function buildView(el, { manifest, notes, multilabelHref }, on) {
@@ -180,8 +197,7 @@ export function buildView(el, { manifest, notes, multilabelHref }, on) {
   const scores = scoresPanel(manifest, on, multilabelHref);
   const photoNotes = h("ul", { class: "inum-notes" });
   el.append(note, controls(on), h("div", { class: "inum-panels" }, crop.node, zoom.node), photoNotes, scores.node);
-  el.addEventListener("pointerenter", () => on.approach(), { once: true });
-  el.addEventListener("focusin", () => on.approach(), { once: true });
+  approaching(el, on.approach);
   return {
     show(state, image) {
       const { rgb } = image.prepared;
