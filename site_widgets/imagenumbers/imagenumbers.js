@@ -168,6 +168,7 @@ export async function mount(el, ctx) {
     run: score,
     approach: () => { if (!image.scores) score(); },
   });
+  ctx.onUnmount(view.stop);
   refresh();
   el.dataset.phase = "ready";
 }

@@ -181,14 +181,16 @@ function approaching(el, fn) {
       const here = `${e.screenX},${e.screenY}`;
       if (seen === null || seen === here) { seen = here; return; }
     }
-    for (const type of events) el.removeEventListener(type, come);
+    stop();
     fn();
   };
+  const stop = () => { for (const type of events) el.removeEventListener(type, come); };
   for (const type of events) el.addEventListener(type, come);
+  return stop;
 }
 
 /** Build the widget inside `el`. `on`: point(x, y), move(dx, dy), label(name), show(mode),
- *  file(File), builtIn(), run(), approach(). Returns {show(state, image), scoresBusy(text, kind)}. */
+ *  file(File), builtIn(), run(), approach(). Returns {show(state, image), scoresBusy(text, kind), stop()}. */
 export function buildView(el, { manifest, notes, multilabelHref }, on) {
   const size = manifest.preprocess.crop;
   const note = h("p", { class: "inum-note", hidden: !notes.length }, notes.join(" "));
@@ -197,7 +199,7 @@ export function buildView(el, { manifest, notes, multilabelHref }, on) {
   const scores = scoresPanel(manifest, on, multilabelHref);
   const photoNotes = h("ul", { class: "inum-notes" });
   el.append(note, controls(on), h("div", { class: "inum-panels" }, crop.node, zoom.node), photoNotes, scores.node);
-  approaching(el, on.approach);
+  const stopApproach = approaching(el, on.approach);
   return {
     show(state, image) {
       const { rgb } = image.prepared;
@@ -207,5 +209,7 @@ export function buildView(el, { manifest, notes, multilabelHref }, on) {
       scores.draw(image.scores, state.label);
     },
     scoresBusy: (text, kind) => scores.busy(text, kind),
+    /** Remove what listens on `el` itself (mount.js empties it, but Material may keep it a while). */
+    stop: stopApproach,
   };
 }
