@@ -34,6 +34,7 @@ function checkManifest(m) {
   const p = m.preprocess || {};
   if (!(p.crop > 0 && p.resize >= p.crop)) bad("`preprocess` needs crop and resize");
   if (![p.mean, p.std].every((a) => Array.isArray(a) && a.length === 3)) bad("`preprocess` needs mean and std for 3 channels");
+  if (!m.input || typeof m.input.name !== "string") bad("no `input.name`");
   if (!m.outputs || !m.outputs.logits || !m.outputs.probabilities) bad("the model lists no `logits` and `probabilities` outputs");
   return m;
 }
