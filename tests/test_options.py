@@ -90,13 +90,15 @@ def test_experiments_are_data_and_describe_their_resolved_config(monkeypatch):
     for name, e in EXPERIMENTS.items():
         assert e["kind"] in RUNNERS and isinstance(e["overrides"], dict), name
     base = TrainConfig()
-    high = lambda: describe("lr_too_high", options.replace(base, **EXPERIMENTS["lr_too_high"]["overrides"]), base)  # noqa: E731
-    assert "max_lr=10 " in high() and f"{base.head_lr:g}" in high()
+    finder = {"suggested_lr": 2.5e-3}  # the default run's lr_find.json reading, which the text quotes
+    high = lambda: describe("lr_too_high", options.replace(base, **EXPERIMENTS["lr_too_high"]["overrides"]), base,  # noqa: E731
+                            finder=finder)
+    assert "max_lr=10 " in high() and f"{base.head_lr:g}" in high() and "0.0025" in high()
     monkeypatch.setitem(EXPERIMENTS["lr_too_high"]["overrides"], "head_lr", 5.0)
     assert "max_lr=5 " in high()  # the text follows the config: no number typed twice
     for name, e in EXPERIMENTS.items():
         if e["kind"] in ("train", "pipeline"):
-            assert describe(name, options.replace(base, **e["overrides"]), base)
+            assert describe(name, options.replace(base, **e["overrides"]), base, finder=finder)
 
 
 def page_commands() -> list[tuple[str, str]]:

@@ -84,15 +84,17 @@ HEAD_ONLY = dict(head_epochs=4, epochs=0)  # the head alone on cached activation
 DECISIONS = ROOT / "training" / "bears" / "decisions" / "bears.csv"  # the reviewed cleaning of the lesson's photos
 
 # name -> kind (how it runs), overrides (options changed from the defaults), what (formatted
-# with the resolved config's options; {default.X}: the default run's). Published in this order.
+# with the resolved config's options; {default.X}: the default run's; {finder.X}: the default
+# run's lr_find.json). Published in this order.
 EXPERIMENTS = {
     "default": {"kind": "pipeline", "overrides": {},
                 "what": "The default pipeline: lr-find on the head, {head_epochs} epochs of the head on cached "
                         "activations (max_lr={head_lr:g}), then {epochs} epochs unfrozen with "
                         "lr=slice({lr_lo:g}, {lr_hi:g})."},
     "lr_too_high": {"kind": "train", "overrides": dict(head_lr=10.0, **HEAD_ONLY),
-                    "what": "Learning rate far too high: the head alone, max_lr={head_lr:g} (the finder suggests "
-                            "about {default.head_lr:g}). The loss jumps around and the validation loss ends far above "
+                    "what": "Learning rate far too high: the head alone, max_lr={head_lr:g} (the default run's "
+                            "finder has its steepest point at {finder.suggested_lr:.2g}, and the default run trains the "
+                            "head at {default.head_lr:g}). The loss jumps around and the validation loss ends far above "
                             "a good run's."},
     "lr_too_low": {"kind": "train", "overrides": dict(head_lr=1e-6, **HEAD_ONLY),
                    "what": "Learning rate far too low: the head alone, max_lr={head_lr:g}. {head_epochs} epochs later "
@@ -176,12 +178,24 @@ def base_config(cfg: ReportsConfig, run_dir: Path) -> TrainConfig:
     return options.replace(base, **LESSON_RECIPE)
 
 
-def describe(name: str, cfg: TrainConfig, default: TrainConfig, **more: TrainConfig) -> str:
+def describe(name: str, cfg: TrainConfig, default: TrainConfig, finder: dict | None = None, **more: TrainConfig) -> str:
     """The entry's `what` with its {option} fields filled from the resolved config `cfg`
-    ({default.option}: the default run's; {small.size}...: the configs in `more`)."""
+    ({default.option}: the default run's; {finder.suggested_lr}...: the default run's lr_find.json,
+    `finder`; {small.size}...: the configs in `more`)."""
     configs = {"default": default, **more}
-    return EXPERIMENTS[name]["what"].format(**options.flat(cfg),
+    if finder is None and "{finder." in EXPERIMENTS[name]["what"]:
+        raise ValueError(f"{name}'s description quotes the default run's lr_find.json, and there is none (neither in "
+                         "runs/default/ nor published): run `reports --only default` first")
+    return EXPERIMENTS[name]["what"].format(**options.flat(cfg), finder=SimpleNamespace(**(finder or {})),
                                            **{k: SimpleNamespace(**options.flat(c)) for k, c in configs.items()})
+
+
+def default_finder(cfg: ReportsConfig) -> dict | None:
+    """The default run's lr_find.json: the fresh run's, else the published one (None when neither exists)."""
+    for path in (Path(cfg.runs) / "default" / "lr_find.json", Path(cfg.dest) / "default" / "lr_find.json"):
+        if path.exists():
+            return json.loads(path.read_text())
+    return None
 
 
 def annotate(run_dir: Path, name: str, what: str, overrides: dict, **extra) -> dict:
@@ -231,7 +245,7 @@ def run_train(cfg: ReportsConfig, name: str, run_dir: Path) -> dict:
         train(run_cfg)
         if cfg.folds:
             run_holdout(run_cfg)
-    return annotate(run_dir, name, describe(name, run_cfg, base), overrides)
+    return annotate(run_dir, name, describe(name, run_cfg, base, finder=default_finder(cfg)), overrides)
 
 
 def run_progressive_resizing(cfg: ReportsConfig, name: str, run_dir: Path) -> dict:
