@@ -159,6 +159,9 @@ def test_a_photo_zoomed_and_scored_is_pythons_pixels_and_logits(watched, site, b
     for x in (5, 60):  # the reader moves the pointer over the widget: the network loads and scores the drawn teddy
         w.locator(".inum-zoom").hover(position={"x": x, "y": 5})
     expect(w).to_have_attribute("data-scored", "yes", timeout=60000)
+    # One model on the page: the classifier's worker serves both widgets.
+    models = [u.url.rsplit("/", 2)[-2] for u in page.workers if u.url.endswith("/worker.js")]
+    assert models == ["classifier"], models
 
     page.set_input_files("input.inum-file", str(photo))
     expect(w).to_have_attribute("data-source", "photo", timeout=20000)

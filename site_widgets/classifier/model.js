@@ -40,6 +40,10 @@ export function useModel(ctx, manifestUrl, variant = null) {
     get ready() { return h.ready; },
     /** head: the reader's head.json ("use my model", trainer/myhead.js) or null for the site's own. */
     classify: (file, limits, signal, onProgress, head = null) => classify(h, file, limits, signal, onProgress, head),
+    /** One run of the model on input already prepared (feeds as onnx/client.js takes them), for
+     *  the page's other widgets that show this model's own numbers (imagenumbers: its logits):
+     *  the same worker and session as the classifier, set up once per page. */
+    run: async (feeds, outputs, signal) => { await load(h); return h.client.run(KEY, feeds, { outputs, signal }); },
   };
 }
 

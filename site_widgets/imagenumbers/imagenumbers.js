@@ -5,9 +5,9 @@
 // The image is the reader's photo (file picker or drop), or a teddy drawn in code
 // (model.js) so there is something to look at before anyone gives one. It is decoded and
 // cropped by the classifier's own modules (classifier/decode.js, classifier/preprocess.js:
-// Pillow's arithmetic), and scored by the shipped model in the shared ONNX worker
-// (onnx/worker.js through onnx/client.js), asking the graph for its `logits` and
-// `probabilities` outputs. The model loads when the reader comes to the widget (pointer or
+// Pillow's arithmetic), and scored by the shipped model in the classifier's worker
+// (classifier/model.js: one per page, whichever widget needs it first), asking the graph
+// for its `logits` and `probabilities` outputs. The model loads when the reader comes to the widget (pointer or
 // keyboard focus on it), gives a photo, or asks; never on page load.
 //
 // The root carries data-phase (loading | ready | error), data-source (drawn | photo),
@@ -16,7 +16,7 @@
 
 import { decodeImage, memoryLimits } from "../classifier/decode.js";
 import { prepare, sizeNote } from "../classifier/preprocess.js";
-import { OnnxClient } from "../onnx/client.js";
+import { useModel } from "../classifier/model.js";
 import { errorBox, statusLine } from "../common/ui.js";
 import { readParam, writeParam } from "../common/urlstate.js";
 import { checkLogits, clampPoint, syntheticImage } from "./model.js";
@@ -24,7 +24,6 @@ import { readState, writeState } from "./state.js";
 import { buildView } from "./view.js";
 
 const MANIFEST = "assets/models/bears.json";
-const KEY = "bears";
 const SAVE_MS = 250;
 
 /** The manifest, checked for what this widget reads from it. */
@@ -39,25 +38,16 @@ function checkManifest(m) {
   return m;
 }
 
-/** The shipped model in the shared ONNX worker, loaded on first use; run(data) -> {logits, probabilities}. */
+/** The shipped model, run(data) -> {logits, probabilities}: the classifier's own (classifier/model.js's
+ *  useModel), so a page with both widgets sets the model up once, in one worker. */
 function modelRunner(ctx, manifestUrl, manifest) {
-  let client = null, loading = null;
-  const load = () => {
-    if (!client || client.broken) {
-      client = new OnnxClient(ctx.worker("onnx/worker.js"));
-      loading = null;
-    }
-    loading ??= client.load({ key: KEY, manifest: manifestUrl }, { signal: ctx.signal })
-      .catch((err) => { loading = null; throw err; });
-    return loading;
-  };
+  const model = useModel(ctx, manifestUrl);
   const crop = manifest.preprocess.crop;
   return {
-    loaded: false, // true once it has run (the status line then says less)
+    get loaded() { return Boolean(model.ready); }, // set up (by either widget): the status line says less
     async run(data) {
-      await load();
       const feeds = { [manifest.input.name]: { type: "float32", dims: [1, 3, crop, crop], data } };
-      const { outputs } = await client.run(KEY, feeds, { outputs: ["logits", "probabilities"], signal: ctx.signal });
+      const { outputs } = await model.run(feeds, ["logits", "probabilities"], ctx.signal);
       return { logits: outputs.logits.data, probabilities: outputs.probabilities.data };
     },
   };
@@ -100,7 +90,6 @@ function scorer(ctx, model, labels, current, busy, done) {
       busy(model.loaded ? "Running the network…" : "Loading the network (a few megabytes, once)…", "loading");
       try {
         const out = await model.run(mine.prepared.data);
-        model.loaded = true;
         mine.scores = { logits: checkLogits(out.logits, labels), probabilities: Array.from(out.probabilities) };
         if (current() === mine) done(); // else another image came meanwhile
       } catch (err) {
