@@ -9,13 +9,34 @@
 // is reported with its reason and the others carry on.
 //
 //   const ex = new Extractor({ makeWorker: () => ctx.worker("trainer/worker.js"), body, threads });
-//   const { features, failed } = await ex.run(photos, { cache, signal, onProgress });
+//   const { features, failed, profile } = await ex.run(photos, { cache, signal, onProgress });
+//
+// `profile` says where the time went (ms summed over the photos computed, and per photo):
+// decode and resize (inside the decoding worker), crop_call (a crop's round trip: the
+// worker's time plus moving its pixels), run and pool (the body's session.run and the
+// averaging of its feature map), embed_call (a batch's round trip), body_waiting (the body's
+// worker idle, waiting for crops), cache_read / cache_write (IndexedDB, one transaction per
+// batch). Wall times: on a loaded machine other processes' slices are in them.
 
 import { OnnxClient } from "../onnx/client.js";
 import { SETTINGS } from "./settings.js";
 
 const BODY = "body";
 const now = () => performance.now();
+const STAGES = ["decode", "resize", "crop_call", "run", "pool", "embed_call", "body_waiting", "cache_read", "cache_write"];
+
+/** The time sums of one run: add(stage, ms), then summary() -> {photos, batches, ms, per_photo_ms}. */
+function breakdown() {
+  const ms = Object.fromEntries(STAGES.map((k) => [k, 0]));
+  const out = { photos: 0, batches: 0, ms };
+  out.add = (stage, t) => { ms[stage] += t; };
+  out.summary = () => {
+    const round = (x) => Math.round(x * 10) / 10;
+    const per = Object.fromEntries(STAGES.map((k) => [k, out.photos ? round(ms[k] / out.photos) : null]));
+    return { photos: out.photos, batches: out.batches, ms: Object.fromEntries(STAGES.map((k) => [k, Math.round(ms[k])])), per_photo_ms: per };
+  };
+  return out;
+}
 
 /** A promise that `wake()` resolves; a loop awaits `waiter.wait()` until there is work. */
 function waiter() {
@@ -28,8 +49,8 @@ function waiter() {
 
 export class Extractor {
   /** makeWorker(): a module Worker running trainer/worker.js; body: body.js readBody(); threads: for the body */
-  constructor({ makeWorker, body, threads = 1, settings = SETTINGS.extract, limits = null }) {
-    Object.assign(this, { makeWorker, body, threads, settings, limits, client: null, loading: null, decoders: [] });
+  constructor({ makeWorker, body, threads = 1, settings = SETTINGS.extract, limits = null, options = {} }) {
+    Object.assign(this, { makeWorker, body, threads, settings, limits, options, client: null, loading: null, decoders: [] });
   }
 
   /** The body's worker with the model loaded (a new worker after a failed download). */
@@ -41,7 +62,7 @@ export class Extractor {
     }
     const client = this.client;
     this.loading ??= client.load({ key: BODY, manifest: this.body.manifestUrl, variant: this.body.variant,
-      threads: this.threads }, { signal }).catch((err) => {
+      threads: this.threads, options: this.options }, { signal }).catch((err) => {
       if (this.client === client) this.loading = null; // the next call retries
       throw err;
     });
@@ -77,14 +98,16 @@ export class Extractor {
   /**
    * Activations of `photos` ([{sha256, file}], one per content): cached ones read, the others
    * computed. onProgress({done, total, cached, computed, failed, rate, eta}) after each step.
-   * -> {features: Map sha256 -> Float32Array, failed: Map sha256 -> reason, cached, computed, ms}
+   * -> {features: Map sha256 -> Float32Array, failed: Map sha256 -> reason, cached, computed, ms, profile}
    */
   async run(photos, { cache, signal, onProgress = () => {} }) {
     const t0 = now();
+    const profile = breakdown();
     const features = await cache.getMany(photos.map((p) => p.sha256));
+    profile.add("cache_read", now() - t0);
     const todo = photos.filter((p) => !features.has(p.sha256));
     const job = { todo, next: 0, queue: [], decoding: 0, failed: new Map(), computed: 0, started: null,
-      features, cache, signal, total: photos.length, cached: features.size, onProgress, saves: [] };
+      features, cache, signal, total: photos.length, cached: features.size, onProgress, saves: [], profile };
     job.more = waiter(); // the body waits for crops
     job.room = waiter(); // the decoders wait for room in the queue
     this.report(job);
@@ -100,7 +123,8 @@ export class Extractor {
       }
     }
     await Promise.allSettled(job.saves);
-    return { features, failed: job.failed, cached: job.cached, computed: job.computed, ms: now() - t0 };
+    return { features, failed: job.failed, cached: job.cached, computed: job.computed, ms: now() - t0,
+      profile: profile.summary() };
   }
 
   async decodeLoop(job, worker) {
@@ -111,7 +135,11 @@ export class Extractor {
         if (job.stopped) break;
         const photo = job.todo[job.next++];
         try {
-          const { data } = await this.crop(photo.file, { signal: job.signal, worker });
+          const t = now();
+          const { data, times } = await this.crop(photo.file, { signal: job.signal, worker });
+          job.profile.add("crop_call", now() - t);
+          job.profile.add("decode", times.decode);
+          job.profile.add("resize", times.resize);
           job.queue.push({ photo, data });
         } catch (err) {
           if (err.name !== "ImageInputError") throw err;
@@ -133,7 +161,12 @@ export class Extractor {
     for (;;) {
       job.signal?.throwIfAborted();
       const waiting = job.next < job.todo.length || job.decoding > 0;
-      if (job.queue.length < batch && waiting && !job.stopped) { await job.more.wait(); continue; }
+      if (job.queue.length < batch && waiting && !job.stopped) {
+        const t = now();
+        await job.more.wait();
+        job.profile.add("body_waiting", now() - t);
+        continue;
+      }
       if (!job.queue.length) return;
       const items = job.queue.splice(0, batch);
       job.room.wake();
@@ -145,14 +178,20 @@ export class Extractor {
     const per = items[0].data.length;
     const data = new Float32Array(items.length * per);
     items.forEach((it, i) => data.set(it.data, i * per));
-    const { pooled } = await this.embed(data, items.length, { signal: job.signal });
+    const t = now();
+    const { pooled, times } = await this.embed(data, items.length, { signal: job.signal });
+    const { profile } = job;
+    profile.add("embed_call", now() - t);
+    profile.add("run", times.run);
+    profile.add("pool", times.pool);
     const C = this.body.nFeatures;
-    items.forEach(({ photo }, i) => {
-      const f = pooled.slice(i * C, (i + 1) * C);
-      job.features.set(photo.sha256, f);
-      job.saves.push(job.cache.put(photo.sha256, f));
-    });
+    const batch = items.map(({ photo }, i) => [photo.sha256, pooled.slice(i * C, (i + 1) * C)]);
+    for (const [sha, f] of batch) job.features.set(sha, f);
+    const t1 = now();
+    job.saves.push(job.cache.putMany(batch).finally(() => profile.add("cache_write", now() - t1)));
     job.computed += items.length;
+    profile.photos += items.length;
+    profile.batches++;
     this.report(job);
   }
 
