@@ -80,6 +80,11 @@ export class Extractor {
     return this.decoder(worker).call("crop", { file, resize, crop, normalize, rgb, limits: this.limits }, { signal });
   }
 
+  /** Read, hash and check files in a decoding worker: [{file, name, where}] -> photos.js inspect() results. */
+  inspect(items, signal) {
+    return this.decoder(0).call("inspect", { items, limits: this.limits }, { signal });
+  }
+
   /** Pooled activations of n crops (their data concatenated); keep: also the feature map of that item. */
   async embed(data, n, { signal, keep = -1 } = {}) {
     await this.ensureBody(signal);

@@ -92,8 +92,10 @@ export class TrainerState {
     if (!entries.length) { this.s.error = say.nothingGiven(); this.emit(); return; }
     const keep = replace ? [] : this.s.read.map((e) => ({ file: e.blob, path: e.path, label: e.label }));
     const all = [...keep, ...entries];
+    const ex = this.deps.extractor;
     const done = await this.step("reading", (signal) => readEntries(all, {
       limits: this.deps.limits, signal, maxPhotos: SETTINGS.limits.maxPhotos,
+      inspectMany: ex?.inspect ? (items, sig) => ex.inspect(items, sig) : null, // off the page's thread
       onProgress: (d, t) => { this.s.progress = { done: d, total: t }; this.emit("progress"); },
     }));
     if (!done) return;

@@ -6,6 +6,8 @@
 //         decode.js (sniffed, refused with a reason, EXIF-rotated, transparency on white), then
 //         preprocess.js: the exact crop Python feeds the network; normalize {mean, std} when the
 //         manifest says the graph does not normalize itself (body.js)
+//   inspect {items: [{file, name, where}], limits} -> [{sha256, decodable, reason?}] (photos.js inspect:
+//         reading, hashing and checking what the reader brought, off the page's thread)
 //   embed {key, data, n, crop, inputName, features: {name, channels, height, width}, keep?}
 //         -> {pooled: float32 n x channels, map?: the feature map of item `keep`, ms, times: {run, pool} (ms)}
 //
@@ -21,6 +23,7 @@ import { prepare } from "../classifier/preprocess.js";
 import { serve } from "../onnx/engine.js";
 import { standardize } from "./body.js";
 import { poolFeatures } from "./cam.js";
+import { inspectAll } from "./photos.js";
 
 async function crop({ file, resize, crop: side, normalize = null, rgb = false, limits }) {
   const t0 = performance.now();
@@ -47,4 +50,6 @@ async function embed({ key, data, n, crop: side, inputName, features, keep = -1 
   return { pooled, map, ms, times: { run: ms, pool: performance.now() - t0 } };
 }
 
-serve(self, { crop, embed });
+const inspect = ({ items, limits }, api) => inspectAll(items, limits, api.signal);
+
+serve(self, { crop, embed, inspect });
