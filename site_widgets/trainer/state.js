@@ -10,7 +10,7 @@
 // Tested in Node with fakes for the workers and storage (tests/test_trainer_page_state.py).
 
 import { fits, saveMyHead } from "./myhead.js";
-import { check, markUndecodable, readEntries } from "./photos.js";
+import { check, inspectAll, markUndecodable, readEntries } from "./photos.js";
 import { applyMarks, dataSets, findLr, fitHead, headFile, interpretOn, interpretValid, splitItems, suspectList } from "./run.js";
 import { SETTINGS } from "./settings.js";
 import { makeSession } from "./store.js";
@@ -92,10 +92,8 @@ export class TrainerState {
     if (!entries.length) { this.s.error = say.nothingGiven(); this.emit(); return; }
     const keep = replace ? [] : this.s.read.map((e) => ({ file: e.blob, path: e.path, label: e.label }));
     const all = [...keep, ...entries];
-    const ex = this.deps.extractor;
     const done = await this.step("reading", (signal) => readEntries(all, {
-      limits: this.deps.limits, signal, maxPhotos: SETTINGS.limits.maxPhotos,
-      inspectMany: ex?.inspect ? (items, sig) => ex.inspect(items, sig) : null, // off the page's thread
+      limits: this.deps.limits, signal, maxPhotos: SETTINGS.limits.maxPhotos, inspectMany: this.inspectMany(),
       onProgress: (d, t) => { this.s.progress = { done: d, total: t }; this.emit("progress"); },
     }));
     if (!done) return;
@@ -103,6 +101,16 @@ export class TrainerState {
     this.s.read = done.entries;
     this.useCheck(done.check);
     if (this.s.check.ok && this.s.body) await this.extract();
+  }
+
+  /** Reading the files in the extractor's worker, off the page's thread; here if that worker fails to start. */
+  inspectMany() {
+    const ex = this.deps.extractor;
+    if (!ex?.inspect) return null;
+    return (items, signal) => ex.inspect(items, signal).catch((err) => {
+      if (err?.name === "AbortError") throw err;
+      return inspectAll(items, this.deps.limits, signal);
+    });
   }
 
   useCheck(result) {
