@@ -4,7 +4,10 @@
 // Photos already in the cache (store.js, by content) are not computed again. The others go
 // through a pipeline: decoding workers decode and crop the next photos (worker.js `crop`)
 // while the body's worker runs the current ones in small batches (`embed`), so the body is
-// never idle waiting for a JPEG. Each result is cached as soon as it exists: a reload or a
+// never idle waiting for a JPEG. The pixels go from the decoding worker straight to the body's
+// over a MessageChannel: the page only says which crops make the next batch, so the hundreds
+// of megabytes of pixels of a large folder never pass through (nor get collected on) its
+// thread. Each result is cached as soon as it exists: a reload or a
 // Cancel in the middle keeps everything computed so far. A photo the browser cannot decode
 // is reported with its reason and the others carry on.
 //
@@ -12,8 +15,8 @@
 //   const { features, failed, profile } = await ex.run(photos, { cache, signal, onProgress });
 //
 // `profile` says where the time went (ms summed over the photos computed, and per photo):
-// decode and resize (inside the decoding worker), crop_call (a crop's round trip: the
-// worker's time plus moving its pixels), run and pool (the body's session.run and the
+// decode and resize (inside the decoding worker), crop_call (a crop's round trip), gather
+// (the body's worker waiting for the batch's pixels from the decoding worker), run and pool (the body's session.run and the
 // averaging of its feature map), embed_call (a batch's round trip), body_waiting (the body's
 // worker idle, waiting for crops), cache_read / cache_write (IndexedDB, one transaction per
 // batch). Wall times: on a loaded machine other processes' slices are in them.
@@ -23,7 +26,7 @@ import { SETTINGS } from "./settings.js";
 
 const BODY = "body";
 const now = () => performance.now();
-const STAGES = ["decode", "resize", "crop_call", "run", "pool", "embed_call", "body_waiting", "cache_read", "cache_write"];
+const STAGES = ["decode", "resize", "crop_call", "gather", "run", "pool", "embed_call", "body_waiting", "cache_read", "cache_write"];
 
 /** The time sums of one run: add(stage, ms), then summary() -> {photos, batches, ms, per_photo_ms}. */
 function breakdown() {
@@ -38,6 +41,15 @@ function breakdown() {
   return out;
 }
 
+/** The crops' pixels in one array, or null when every crop went to the body's worker already. */
+function pixels(items) {
+  if (items.every((it) => it.id !== null)) return null;
+  const per = items[0].data.length;
+  const data = new Float32Array(items.length * per);
+  items.forEach((it, i) => data.set(it.data, i * per));
+  return data;
+}
+
 /** A promise that `wake()` resolves; a loop awaits `waiter.wait()` until there is work. */
 function waiter() {
   let waiting = [];
@@ -50,7 +62,7 @@ function waiter() {
 export class Extractor {
   /** makeWorker(): a module Worker running trainer/worker.js; body: body.js readBody(); threads: for the body */
   constructor({ makeWorker, body, threads = 1, settings = SETTINGS.extract, limits = null, options = {} }) {
-    Object.assign(this, { makeWorker, body, threads, settings, limits, options, client: null, loading: null, decoders: [] });
+    Object.assign(this, { makeWorker, body, threads, settings, limits, options, client: null, loading: null, decoders: [], nextId: 0 });
   }
 
   /** The body's worker with the model loaded (a new worker after a failed download). */
@@ -74,10 +86,25 @@ export class Extractor {
     return this.decoders[i];
   }
 
-  /** A photo's crop (float32 CHW) and, with rgb, its bytes for drawing. ImageInputError if unreadable. */
-  crop(file, { signal, rgb = false, worker = 0 } = {}) {
+  /** Decoder i with its crops going straight to the body's worker (a MessageChannel, made
+   *  again when either worker is new). Call after ensureBody. */
+  linked(i) {
+    const d = this.decoder(i);
+    if (this.client && d.linkedTo !== this.client) {
+      const { port1, port2 } = new MessageChannel();
+      this.client.call("link", { port: port1, role: "body" }, { transfer: [port1] }).catch(() => {});
+      d.call("link", { port: port2, role: "decoder" }, { transfer: [port2] }).catch(() => {});
+      d.linkedTo = this.client;
+    }
+    return d;
+  }
+
+  /** A photo's crop (float32 CHW) and, with rgb, its bytes for drawing. ImageInputError if unreadable.
+   *  With `send` (an id), the pixels go to the body's worker instead: {sent: true, data: null}. */
+  crop(file, { signal, rgb = false, worker = 0, send = null } = {}) {
     const { resize, crop, normalize } = this.body;
-    return this.decoder(worker).call("crop", { file, resize, crop, normalize, rgb, limits: this.limits }, { signal });
+    const d = send === null ? this.decoder(worker) : this.linked(worker);
+    return d.call("crop", { file, resize, crop, normalize, rgb, limits: this.limits, send }, { signal });
   }
 
   /** Read, hash and check files in a decoding worker: [{file, name, where}] -> photos.js inspect() results. */
@@ -85,12 +112,13 @@ export class Extractor {
     return this.decoder(0).call("inspect", { items, limits: this.limits }, { signal });
   }
 
-  /** Pooled activations of n crops (their data concatenated); keep: also the feature map of that item. */
-  async embed(data, n, { signal, keep = -1 } = {}) {
+  /** Pooled activations of n crops: their data concatenated, or the ids of crops sent to the body's
+   *  worker (crop's `send`); keep: also the feature map of that item. */
+  async embed(data, n, { signal, keep = -1, ids = null } = {}) {
     await this.ensureBody(signal);
     const { crop, inputName, features } = this.body;
-    return this.client.call("embed", { key: BODY, data, n, crop, inputName, features, keep },
-      { signal, transfer: [data.buffer] });
+    return this.client.call("embed", { key: BODY, data, ids, n, crop, inputName, features, keep },
+      { signal, transfer: data ? [data.buffer] : [] });
   }
 
   /** For a class-activation map: the photo's crop (rgb bytes) and its feature map. */
@@ -125,6 +153,7 @@ export class Extractor {
         job.stopped = true;
         job.room.wake();
         job.more.wake();
+        this.client?.call("forget", { below: this.nextId }).catch(() => {}); // crops a Cancel left behind
       }
     }
     await Promise.allSettled(job.saves);
@@ -141,11 +170,12 @@ export class Extractor {
         const photo = job.todo[job.next++];
         try {
           const t = now();
-          const { data, times } = await this.crop(photo.file, { signal: job.signal, worker });
+          const id = this.nextId++;
+          const { data, sent, times } = await this.crop(photo.file, { signal: job.signal, worker, send: id });
           job.profile.add("crop_call", now() - t);
           job.profile.add("decode", times.decode);
           job.profile.add("resize", times.resize);
-          job.queue.push({ photo, data });
+          job.queue.push({ photo, data, id: sent ? id : null });
         } catch (err) {
           if (err.name !== "ImageInputError") throw err;
           job.failed.set(photo.sha256, err.message);
@@ -180,13 +210,17 @@ export class Extractor {
   }
 
   async embedBatch(job, items) {
-    const per = items[0].data.length;
-    const data = new Float32Array(items.length * per);
-    items.forEach((it, i) => data.set(it.data, i * per));
+    const sent = items.filter((it) => it.id !== null);
+    if (sent.length && sent.length < items.length) { // a decoder lost its link mid-run: two calls
+      await this.embedBatch(job, sent);
+      return this.embedBatch(job, items.filter((it) => it.id === null));
+    }
     const t = now();
-    const { pooled, times } = await this.embed(data, items.length, { signal: job.signal });
+    const { pooled, times } = await this.embed(pixels(items), items.length,
+      { signal: job.signal, ids: items.every((it) => it.id !== null) ? items.map((it) => it.id) : null });
     const { profile } = job;
     profile.add("embed_call", now() - t);
+    profile.add("gather", times.gather);
     profile.add("run", times.run);
     profile.add("pool", times.pool);
     const C = this.body.nFeatures;
