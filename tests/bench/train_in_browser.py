@@ -199,7 +199,8 @@ class PeakMemory:
 
 def photo_folder(bears: Path, n: int | None, tmp: Path) -> Path:
     """`bears` itself, or (n above its photo count) a copy topped up to n photos, each extra one
-    a photo of the same label re-encoded (JPEG quality 90): its own content, so its own activations."""
+    a photo of the same label re-encoded (JPEG quality 90, 89... on each round through the photos):
+    its own content, so its own activations."""
     from PIL import Image
 
     photos = sorted(bears.glob("*/*.jpg"))
@@ -212,7 +213,7 @@ def photo_folder(bears: Path, n: int | None, tmp: Path) -> Path:
     for i in range(n - len(photos)):
         f = photos[i % len(photos)]
         with Image.open(f) as im:
-            im.convert("RGB").save(out / f.parent.name / f"copy{i}-{f.name}", quality=90)
+            im.convert("RGB").save(out / f.parent.name / f"copy{i}-{f.name}", quality=90 - i // len(photos))
     return out
 
 
