@@ -1,6 +1,7 @@
 """Benchmark: the "Train your own in the browser" page on every real bear photo (not a test).
 
     python -m tests.bench.train_in_browser [--out runs/bench/train_in_browser.json] [--bears DIR] [--photos 2000]
+                                           [--threads 2]
 
 Builds the site, puts the production network with its feature output in place of the
 committed model (tests/trainer_body.py from_committed: the committed weights, or the
@@ -27,6 +28,8 @@ Where the activations' time goes (the machine is shared, so wall times are noisy
   main thread / each Web Worker / Chromium's thread pool (where createImageBitmap decodes) /
   other, in ms per photo computed; features_per_s_cpu_bound: the rate if the busiest thread
   (the body's) had a core of its own, i.e. what an idle machine with enough cores would give
+- --threads N runs the body on N threads instead of the page's choice (one on two cores):
+  compare features_cpu_ms_per_photo (the body's worker and its pthreads) and the rates
 - python_*: the same for native ONNX Runtime (PIL pixels and session.run timed apart, wall
   and CPU), on the same photos with the same threads; also on 1 thread
 - load_average at the start and end of the browser part
@@ -217,6 +220,10 @@ def photo_folder(bears: Path, n: int | None, tmp: Path) -> Path:
     return out
 
 
+THREADS = """threads => new MutationObserver((_, obs) => { const el = document.querySelector("[data-widget=trainer]");
+  if (el) { el.dataset.threads = String(threads); obs.disconnect(); } }).observe(document, { childList: true, subtree: true })"""
+
+
 def drive(page, server, bears: Path, profile: str) -> dict:
     """The reader's steps, timed: photos in, activations, lr finder; then the default fit."""
     page.goto(server.url + "train-in-browser/")
@@ -249,7 +256,7 @@ def drive(page, server, bears: Path, profile: str) -> dict:
             **long_tasks(page.evaluate("[window.__tasks, window.__phases, window.__frames]"), server.url)}
 
 
-def in_browser(server, manifest: dict, bears: Path, tmp: Path) -> dict:
+def in_browser(server, manifest: dict, bears: Path, tmp: Path, threads: int | None = None) -> dict:
     from playwright.sync_api import sync_playwright
 
     profile = str(tmp / "profile")
@@ -259,6 +266,8 @@ def in_browser(server, manifest: dict, bears: Path, tmp: Path) -> dict:
         requests = []
         ctx.on("request", lambda r: requests.append(r))
         ctx.add_init_script(LONG_TASKS)
+        if threads:  # the body's threads, instead of what the page picks (settings.js bodyThreads)
+            ctx.add_init_script(f"({THREADS})({int(threads)})")
         page = ctx.new_page()
         out = drive(page, server, bears, profile)
         with page.expect_download() as d:
@@ -339,12 +348,13 @@ def main(argv=None) -> None:
     p.add_argument("--bears", type=Path, default=Path(BEARS), help="label folders of photos (default $LESSON2_BEARS)")
     p.add_argument("--photos", type=int, default=None,
                    help="top the photos up to this many with re-encoded copies (e.g. 2000, the page's limit)")
+    p.add_argument("--threads", type=int, default=None, help="the body's threads instead of the page's choice")
     a = p.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         bears = photo_folder(a.bears, a.photos, Path(tmp))
         server, httpd, manifest = site_with_body(Path(tmp))
         try:
-            page, run, feats = in_browser(server, manifest, bears, Path(tmp))
+            page, run, feats = in_browser(server, manifest, bears, Path(tmp), a.threads)
         finally:
             httpd.shutdown()
         py = python_pipeline(manifest, Path(tmp) / "models", bears, run, feats, page["threads"])
