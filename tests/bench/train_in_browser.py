@@ -11,7 +11,7 @@ opens the bears folder (black/, grizzly/, teddy/; the project's split, seed 42),
 the activations and the learning-rate finder, then trains the head with the defaults. From
 the page: photos_train, photos_valid, valid_accuracy, features_per_s (decode, crop and the
 body, photos per second with the threads the page got), head_fit_s (the one-cycle fit, lr
-finder excluded), lrfind_s, oof_s, longest_task_ms (the longest main-thread task, from a
+finder excluded), bring_to_lrfind_s, fit_and_oof_wall_s, longest_task_ms (the longest main-thread task, from a
 PerformanceObserver; the page's own load excluded, longest_task_ms_by_step says where each
 was), uploads (requests that carried anything of the reader's: must be 0).
 
@@ -23,7 +23,7 @@ same settings) on the page's own activations -> python_head_fit_s, python_valid_
 Where the activations' time goes (the machine is shared, so wall times are noisy):
 - features_profile: the page's own breakdown (extract.js): decode and resize in the decoding
   worker, the body's session.run, round trips, the body waiting for crops, IndexedDB; ms per photo
-- features_cpu: CPU time per renderer thread from /proc while the photos were read and their
+- features_cpu_ms_per_photo: CPU time per renderer thread from /proc while the photos were read and their
   activations computed (utime + stime: other processes' slices are not in it), grouped as
   main thread / each Web Worker / Chromium's thread pool (where createImageBitmap decodes) /
   other, in ms per photo computed; features_per_s_cpu_bound: the rate if the busiest thread
@@ -35,7 +35,7 @@ Where the activations' time goes (the machine is shared, so wall times are noisy
 - load_average at the start and end of the browser part
 Memory: peak_tab_memory_mb, the tab's renderer process at its largest (resident set, sampled
 every half second). --photos 2000 tops the photos up to the page's limit with re-encoded
-copies (each its own content, so 2,000 activations are computed) to show that 2,000 fit.
+copies (each its own content, so all but the bear folder's few exact copies are computed) to show that 2,000 fit.
 Long tasks: besides the longest main-thread task (longtask API), the long animation frames'
 script attribution says whose they were: longest_script_ms is the longest run of the
 site's own code (an event handler, a callback), longest_task_attribution what ran in the
