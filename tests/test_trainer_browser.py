@@ -1,7 +1,7 @@
 """The trainer core in headless Chromium (no site build: site_widgets/ served as it is).
 
-- idb.js, store.js's IndexedDB backend: activations and the session survive closing and
-  reopening the database (what a reload does)
+- idb.js, store.js's IndexedDB backend: activations (one by one, and a batch in one
+  transaction) and the session survive closing and reopening the database (what a reload does)
 - the DOM-free modules run in a module Web Worker, as the page will run them: a split, a
   seeded head fit and a SHA-256 there equal the same calls in Node (the fit's losses to the
   last bit or two: JavaScript engines may round Math.exp and Math.log differently)
@@ -34,20 +34,23 @@ def test_indexeddb_backend_keeps_activations_and_the_session_across_reopening(wi
       const be = await openIdb("trainer-test");
       const cache = store.activationCache(be, {modelSha256: "m", crop: 224, nFeatures: 3});
       const put = await cache.put("photo", new Float32Array([1, 2, 3]));
+      const many = await cache.putMany([["p1", new Float32Array([4, 5, 6])], ["p2", new Float32Array([7, 8, 9])]]);
       const saved = await store.sessionStore(be).save(store.makeSession({modelSha256: "m", crop: 224, labels: ["a", "b"],
         files: [{file: "a/1.jpg", label: "a", sha256: "photo"}], marks: {"a/1.jpg": {action: "delete"}}, lr: 0.003}));
       be.close();
       const again = await openIdb("trainer-test");
       const feats = await store.activationCache(again, {modelSha256: "m", crop: 224, nFeatures: 3}).get("photo");
       const other = await store.activationCache(again, {modelSha256: "m", crop: 192}).get("photo");
+      const both = await store.activationCache(again, {modelSha256: "m", crop: 224, nFeatures: 3}).getMany(["p1", "p2", "p3"]);
       const session = await store.sessionStore(again).load({modelSha256: "m"});
       again.close();
       indexedDB.deleteDatabase("trainer-test");
-      return {put, saved, feats: feats && Array.from(feats), isF32: feats instanceof Float32Array, other,
+      return {put, many, both: Object.fromEntries([...both].map(([k, v]) => [k, Array.from(v)])), saved, feats: feats && Array.from(feats), isF32: feats instanceof Float32Array, other,
               session: session.session, state: cache.status().state};
     }""")
     assert got["put"] and got["saved"]["saved"] and got["state"] == "on"
     assert got["feats"] == [1, 2, 3] and got["isF32"] and got["other"] is None
+    assert got["many"] and got["both"] == {"p1": [4, 5, 6], "p2": [7, 8, 9]}  # putMany: one transaction
     assert got["session"]["marks"] == {"a/1.jpg": {"action": "delete"}} and got["session"]["lr"] == 0.003
 
 

@@ -15,9 +15,11 @@ out-of-fold ranking, the downloads. The tests then check what it produced, in or
 - "use my model" on the production page classifies a photo with the reader's head
 - cleaning marks survive a reload; the same folder again comes from the cache; retraining
   shows before/after; cleaned.csv applies the marks
+- a reload in the middle of the activations: the same folder again computes only the photos
+  whose activations were not cached yet
 
-A second, small session covers the faults: bad files, too few photos, one label, a photo
-under two labels, a failed model download (clear message, Retry works), storage refused
+A second, small session covers the faults: more than 2,000 photos (refused before any is
+read), bad files, too few photos, one label, a photo under two labels, a failed model download (clear message, Retry works), storage refused
 (training still works), and the unmount (instant navigation away ends every worker).
 
 The site is the built one (session fixture `site`), with the development body in place of
@@ -330,6 +332,37 @@ def test_marks_survive_a_reload_the_cache_answers_and_retraining_shows_before_af
     assert not loop.session.errors, loop.session.errors
 
 
+STORED = """() => new Promise((resolve, reject) => { const r = indexedDB.open("lesson2-trainer");
+  r.onerror = () => reject(r.error);
+  r.onsuccess = () => { const q = r.result.transaction("activations").objectStore("activations").count();
+    q.onsuccess = () => { r.result.close(); resolve(q.result); }; }; })"""
+
+
+def test_a_reload_in_the_middle_of_the_activations_resumes_from_the_cache(loop, bears_dir, tmp_path):
+    """Photos the page has not seen (the last 10 of each label): the tab is reloaded once the
+    first activations are stored, and the same folder again computes only the rest."""
+    folder = tmp_path / "fresh"
+    for lab in ("black", "grizzly", "teddy"):
+        (folder / lab).mkdir(parents=True)
+        for f in sorted((bears_dir / lab).glob("*.jpg"))[-10:]:
+            shutil.copy(f, folder / lab / f.name)
+    unique = len({hashlib.sha256(f.read_bytes()).hexdigest() for f in folder.glob("*/*.jpg")})
+    page = loop.page
+    before = page.evaluate(STORED)
+    bring_folder(page, folder)
+    deadline = page.evaluate("Date.now()") + TIMEOUT
+    while page.evaluate(STORED) == before and page.evaluate("Date.now()") < deadline:
+        page.wait_for_timeout(20)
+    page.reload()
+    page.wait_for_selector("[data-widget=trainer][data-mounted=yes]")
+    bring_folder(page, folder)
+    page.wait_for_selector("section[data-step=activations][data-done=true]", timeout=TIMEOUT)
+    ext = page.locator("section[data-step=activations]")
+    cached, computed = int(ext.get_attribute("data-cached")), int(ext.get_attribute("data-computed"))
+    assert cached > 0 and computed > 0 and cached + computed == unique, (cached, computed, unique)
+    assert not loop.session.errors, loop.session.errors
+
+
 # ---------------------------------------------------------------- faults, in a second session
 
 def fault_folders(root: Path, bears_dir: Path) -> dict:
@@ -361,6 +394,18 @@ def test_bad_input_a_failed_download_refused_storage_and_unmount(browser, dev, b
     s.context.add_init_script("IDBFactory.prototype.open = function () { throw new DOMException('refused', 'SecurityError'); };")
     try:
         page = s.open()
+        # 2,001 photos (hard links of one): refused before any is read, saying the limit and why
+        many = tmp_path / "many"
+        for lab in ("black", "grizzly"):
+            (many / lab).mkdir(parents=True)
+        shutil.copy(next((bears_dir / "black").glob("*.jpg")), tmp_path / "one.jpg")
+        for i in range(2001):
+            os.link(tmp_path / "one.jpg", many / ("black", "grizzly")[i % 2] / f"{i}.jpg")
+        bring_folder(page, many)
+        page.wait_for_selector(".trn[data-error=yes]", timeout=TIMEOUT)
+        assert "at most 2,000 photos" in page.locator(".trn-error").inner_text()
+        assert page.locator("section[data-step=activations]").is_hidden()
+
         bring_folder(page, folders["bad"])
         wait_idle(page)
         m = messages(page)

@@ -81,7 +81,7 @@ const entries = input.photos.map((p, i) => ({ file: files[i], path: `mine/${p.la
 const F = 8;
 // The workers' stand-in: label-dependent activations; fails the first call like a failed download;
 // reports one photo as undecodable.
-let calls = 0;
+let calls = 0, inspectCalls = 0;
 const extractor = {
   async run(photos, { cache, signal, onProgress }) {
     calls++;
@@ -102,6 +102,8 @@ const extractor = {
     }
     return { features, failed, cached: features.size - computed, computed, ms: 10 };
   },
+  // the reading worker failing to start (offline, say): the files are read on the page instead
+  async inspect() { inspectCalls++; throw Object.assign(new Error("the model worker could not start"), { download: true }); },
   dispose() {},
 };
 const backend = store.memoryBackend();
@@ -126,7 +128,7 @@ await running;
 const cancelled = st.s.notice;
 const again = mk();
 await again.restore();
-out({ afterFail, afterRetry, fit, retrain, cancelled, restored: again.s.restored?.session?.files.length ?? null, calls });
+out({ afterFail, afterRetry, fit, retrain, cancelled, restored: again.s.restored?.session?.files.length ?? null, calls, inspectCalls });
 """
 
 
@@ -153,3 +155,4 @@ def test_the_state_runs_the_loop_on_real_files_with_a_failed_download_and_a_canc
     assert got["retrain"]["before"] == 1 and got["retrain"]["after"] in (r["valid"], r["valid"] - 1)  # one photo deleted
     assert "ancel" in got["cancelled"]
     assert got["restored"] == 35 and got["calls"] == 2
+    assert got["inspectCalls"] == 2  # the reading worker was asked (36 files: 2 requests), then the page read them

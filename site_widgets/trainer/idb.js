@@ -29,6 +29,12 @@ export async function openIdb(name = "lesson2-trainer", idb = globalThis.indexed
   return {
     get: (store, key) => run(store, "readonly", (s) => s.get(key)),
     put: (store, key, value) => run(store, "readwrite", (s) => s.put(value, key)),
+    /** [[key, value]...] in one transaction: all stored, or none (the transaction aborts). */
+    putMany: (store, records) => run(store, "readwrite", (s) => {
+      let last = null;
+      for (const [key, value] of records) last = s.put(value, key);
+      return last;
+    }),
     delete: (store, key) => run(store, "readwrite", (s) => s.delete(key)),
     close: () => db.close(),
   };

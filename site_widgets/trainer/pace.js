@@ -7,7 +7,8 @@
 // unit of work is short; in a Worker it only costs the few pauses.
 
 const now = () => globalThis.performance?.now() ?? Date.now();
-const macrotask = () => new Promise((resolve) => setTimeout(resolve, 0));
+/** A promise resolved in a later task: what ran before it is drawn before what comes after starts. */
+export const macrotask = () => new Promise((resolve) => setTimeout(resolve, 0));
 
 export function pacer(budgetMs = 30) {
   let last = now();

@@ -1,7 +1,8 @@
 // What the reader brought, read before anything is computed (no DOM).
 //
 // Entries come from a folder (picker or drop: {file, path: "bears/black/x.jpg"}), from files
-// given per label ({file, label}) or from the camera ({file, label}). Each file is read once:
+// given per label ({file, label}) or from the camera ({file, label}). Each file is read once
+// (in the trainer's worker on the page: `inspectMany`):
 // its SHA-256 (the photo's identity for the duplicate check, the activation cache and the
 // saved session) and the checks that need only its bytes (decode.js precheck: empty, text,
 // SVG, truncated JPEG/PNG, too many pixels for this device). Decoding itself happens with the
@@ -15,41 +16,63 @@ import { sha256Hex } from "./hash.js";
 import { countMessage, intake, isSystemFile } from "./intake.js";
 
 const nameOf = (e) => e.file?.name ?? String(e.path ?? "").split("/").pop();
+const CHUNK = 25; // files per request to the reading worker: progress after each
 
-/** One entry -> intake.js's entry: {path?, label?, name, sha256, decodable, reason?, size, blob}. */
-async function readOne(e, limits) {
-  const name = nameOf(e);
-  const base = { path: e.path ?? null, label: e.label ?? null, name, size: e.file.size, blob: e.file };
-  if (isSystemFile(name)) return { ...base, sha256: `system:${e.path ?? name}`, decodable: false, reason: "a system file" };
+/**
+ * A file's identity and what its bytes alone tell: {sha256, decodable, reason?}. Runs in the
+ * trainer's worker on the page (worker.js `inspect`: reading and hashing 2,000 photos stays off
+ * the page's thread), or here when there is no worker (tests). `where` names an unreadable file.
+ */
+export async function inspect(file, name, limits, where = name) {
   try {
-    checkSize(e.file.size, `"${name}"`);
-    const bytes = new Uint8Array(await e.file.arrayBuffer());
+    checkSize(file.size, `"${name}"`);
+    const bytes = new Uint8Array(await file.arrayBuffer());
     const sha256 = await sha256Hex(bytes);
     try {
       precheck(bytes, `"${name}"`, limits);
-      return { ...base, sha256, decodable: true };
+      return { sha256, decodable: true };
     } catch (err) {
-      return { ...base, sha256, decodable: false, reason: err.message };
+      return { sha256, decodable: false, reason: err.message };
     }
   } catch (err) {
     // too large to read, or the file vanished / cannot be read (moved, permission)
-    return { ...base, sha256: `unread:${e.path ?? name}:${e.file.size}`, decodable: false, reason: err.message || String(err) };
+    return { sha256: `unread:${where}:${file.size}`, decodable: false, reason: err.message || String(err) };
   }
+}
+
+/** inspect() on each of [{file, name, where}], one after the other (so memory holds one photo). */
+export async function inspectAll(items, limits, signal) {
+  const out = [];
+  for (const it of items) {
+    signal?.throwIfAborted();
+    out.push(await inspect(it.file, it.name, limits, it.where));
+  }
+  return out;
 }
 
 /**
  * Read and check `entries`. Options: limits (decode.js memoryLimits), signal, onProgress(done,
- * total), maxPhotos. -> {entries (read), check (intake.js result)}, or {tooMany: message}
- * when there are more files than the page handles (nothing read).
+ * total), maxPhotos, inspectMany(items, signal) -> inspect() results (the page's worker; default
+ * inspectAll here). -> {entries (read), check (intake.js result)}, or {tooMany: message} when
+ * there are more files than the page handles (nothing read).
  */
-export async function readEntries(entries, { limits, signal, onProgress = () => {}, maxPhotos } = {}) {
+export async function readEntries(entries, { limits, signal, onProgress = () => {}, maxPhotos, inspectMany = null } = {}) {
   const photos = entries.filter((e) => !isSystemFile(nameOf(e)));
   const tooMany = countMessage(photos.length, maxPhotos);
   if (tooMany) return { tooMany };
+  const read = inspectMany ?? ((items, sig) => inspectAll(items, limits, sig));
   const out = [];
-  for (const e of entries) {
+  for (let i = 0; i < entries.length; i += CHUNK) {
     signal?.throwIfAborted();
-    out.push(await readOne(e, limits));
+    const part = entries.slice(i, i + CHUNK).map((e) => ({ e, name: nameOf(e) }));
+    const todo = part.filter((p) => !isSystemFile(p.name));
+    const got = await read(todo.map(({ e, name }) => ({ file: e.file, name, where: e.path ?? name })), signal);
+    const bySlot = new Map(todo.map((p, k) => [p, got[k]]));
+    for (const p of part) {
+      const base = { path: p.e.path ?? null, label: p.e.label ?? null, name: p.name, size: p.e.file.size, blob: p.e.file };
+      out.push(bySlot.has(p) ? { ...base, ...bySlot.get(p) }
+        : { ...base, sha256: `system:${p.e.path ?? p.name}`, decodable: false, reason: "a system file" });
+    }
     onProgress(out.length, entries.length);
   }
   return { entries: out, check: check(out, maxPhotos) };

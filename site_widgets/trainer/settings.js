@@ -29,7 +29,11 @@ export const SETTINGS = {
   lists: { thumbs: 24 }, // photos shown at once in a list (confusion cell, top losses)
 };
 
-/** Threads for the body: one core is left to decoding when the page may use several. */
+/** Threads for the body: one core is left to decoding when the page may use several. On two
+ *  cores that is one thread even when cross-origin isolated: onnxruntime-web split over two
+ *  threads used 1.6 to 2 times the CPU time per photo (the body's worker and its pthread, from
+ *  /proc; tests/bench/classifier.py found the same for one classification), so the pair would
+ *  not be faster than one thread beside a decoder, and on a busy machine it is slower. */
 export function bodyThreads(scope) {
   const cores = scope.navigator?.hardwareConcurrency || 1;
   if (!scope.crossOriginIsolated || typeof SharedArrayBuffer === "undefined") return 1;

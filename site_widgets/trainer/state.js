@@ -10,7 +10,8 @@
 // Tested in Node with fakes for the workers and storage (tests/test_trainer_page_state.py).
 
 import { fits, saveMyHead } from "./myhead.js";
-import { check, markUndecodable, readEntries } from "./photos.js";
+import { macrotask } from "./pace.js";
+import { check, inspectAll, markUndecodable, readEntries } from "./photos.js";
 import { applyMarks, dataSets, findLr, fitHead, headFile, interpretOn, interpretValid, splitItems, suspectList } from "./run.js";
 import { SETTINGS } from "./settings.js";
 import { makeSession } from "./store.js";
@@ -93,14 +94,26 @@ export class TrainerState {
     const keep = replace ? [] : this.s.read.map((e) => ({ file: e.blob, path: e.path, label: e.label }));
     const all = [...keep, ...entries];
     const done = await this.step("reading", (signal) => readEntries(all, {
-      limits: this.deps.limits, signal, maxPhotos: SETTINGS.limits.maxPhotos,
+      limits: this.deps.limits, signal, maxPhotos: SETTINGS.limits.maxPhotos, inspectMany: this.inspectMany(),
       onProgress: (d, t) => { this.s.progress = { done: d, total: t }; this.emit("progress"); },
     }));
     if (!done) return;
     if (done.tooMany) { this.s.error = done.tooMany; this.emit(); return; }
     this.s.read = done.entries;
     this.useCheck(done.check);
-    if (this.s.check.ok && this.s.body) await this.extract();
+    if (!this.s.check.ok || !this.s.body) return;
+    await macrotask(); // the check is drawn in a task of its own, the activations start in the next
+    await this.extract();
+  }
+
+  /** Reading the files in the extractor's worker, off the page's thread; here if that worker fails to start. */
+  inspectMany() {
+    const ex = this.deps.extractor;
+    if (!ex?.inspect) return null;
+    return (items, signal) => ex.inspect(items, signal).catch((err) => {
+      if (err?.name === "AbortError") throw err;
+      return inspectAll(items, this.deps.limits, signal);
+    });
   }
 
   useCheck(result) {
@@ -126,7 +139,9 @@ export class TrainerState {
     const rate = res.computed && res.ms ? res.computed / (res.ms / 1000) : null;
     this.s.extracted = { ...res, rate, failedCount: res.failed.size };
     await this.saveSession();
-    if (this.s.check.ok) await this.findLr();
+    if (!this.s.check.ok) return;
+    await macrotask();
+    await this.findLr();
   }
 
   /** The photos, their split and their activations as data sets (null until all are there). */
@@ -184,6 +199,7 @@ export class TrainerState {
     Object.assign(this.s, { fit: run, interp: run.interp, before: null, after: null });
     await this.keepHead(run);
     this.emit();
+    await macrotask(); // the trained head is drawn in one task, the ranking starts in the next (each redraws the page)
     await this.rankSuspects();
   }
 

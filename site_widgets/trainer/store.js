@@ -3,7 +3,8 @@
 // reopening the page restores it.
 //
 // Storage goes through a backend with three async calls, get(store, key), put(store, key,
-// value) and delete(store, key): idb.js is IndexedDB (the page), memoryBackend below is a
+// value) and delete(store, key), and optionally putMany(store, [[key, value]...]) (one
+// transaction for many records; without it, one put each): idb.js is IndexedDB (the page), memoryBackend below is a
 // Map (tests, and the page's fallback when IndexedDB is unavailable). Activations are
 // keyed by (the body's model SHA-256, the crop size, the photo's SHA-256): another model or
 // another crop never reads them, and a renamed photo still hits. Storage can fail (quota
@@ -53,6 +54,20 @@ export function activationCache(backend, { modelSha256, crop, nFeatures = null }
       if (state !== "on") return false;
       try {
         await backend.put("activations", key(sha256), Float32Array.from(feats));
+        return true;
+      } catch (err) {
+        fail(err);
+        return false;
+      }
+    },
+    /** Keep several photos' activations ([[sha256, feats]...]) at once, in one transaction
+     *  where the backend has putMany; -> whether they were stored (never throws). */
+    async putMany(entries) {
+      if (state !== "on" || !entries.length) return false;
+      const records = entries.map(([sha, f]) => [key(sha), Float32Array.from(f)]);
+      try {
+        if (backend.putMany) await backend.putMany("activations", records);
+        else for (const [k, v] of records) await backend.put("activations", k, v);
         return true;
       } catch (err) {
         fail(err);

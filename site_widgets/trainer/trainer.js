@@ -12,7 +12,8 @@
 //   store.js, idb.js  activation cache and saved session (IndexedDB); clean.js the cleaner's
 //                  marks; myhead.js the head the production classifier can use
 //
-// data-manifest on the element: the body model's manifest, a site-root path.
+// data-manifest on the element: the body model's manifest, a site-root path; data-threads: the
+// body's threads instead of settings.js bodyThreads (for the benchmark's comparison).
 
 import { memoryLimits } from "../classifier/decode.js";
 import { filesFromDrop } from "../common/drop.js";
@@ -30,10 +31,10 @@ import { createView } from "./view.js";
 
 const { param } = SETTINGS.controls;
 
-async function loadBody(ctx, path) {
+async function loadBody(ctx, path, threads) {
   try {
     const body = readBody(await ctx.fetchJSON(path), ctx.asset(path).href);
-    return { body: { ...body, threads: bodyThreads(self) }, error: null };
+    return { body: { ...body, threads: threads || bodyThreads(self) }, error: null };
   } catch (err) {
     if (err.name === "AbortError") throw err;
     return { body: null, error: err instanceof BodyError ? err.message
@@ -59,7 +60,7 @@ async function storage(ctx, body) {
 
 export async function mount(el, ctx) {
   const path = el.dataset.manifest || SETTINGS.manifest;
-  const [{ body, error }] = await Promise.all([loadBody(ctx, path)]);
+  const [{ body, error }] = await Promise.all([loadBody(ctx, path, Number(el.dataset.threads) || null)]);
   const { cache, sessions } = await storage(ctx, body);
   const extractor = body && new Extractor({ makeWorker: () => ctx.worker("trainer/worker.js"), body, threads: body.threads,
     limits: memoryLimits(navigator) });

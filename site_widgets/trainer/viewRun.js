@@ -62,7 +62,8 @@ export function drawExtract(v, s) {
   v.node.dataset.done = String(Boolean(done));
   if (s.extracted) {
     Object.assign(v.node.dataset, { cached: String(s.extracted.cached), computed: String(s.extracted.computed),
-      ms: String(Math.round(s.extracted.ms ?? 0)), threads: String(s.body?.threads ?? 1) });
+      ms: String(Math.round(s.extracted.ms ?? 0)), threads: String(s.body?.threads ?? 1),
+      profile: JSON.stringify(s.extracted.profile ?? null) }); // where the time went (extract.js), for the curious and the bench
   }
   const st = say.storage(s.storage);
   v.storage.hidden = !st;
