@@ -1,7 +1,8 @@
 """The site once loaded keeps working offline (service worker), in real Chromium, from
 the sub-path /lesson2/: every page by direct navigation and by instant navigation,
 its figures and widgets, search, a widget's runtime after one use online, and a
-rebuild that replaces the cache.
+rebuild that replaces the cache. The direct visits are made with the reader's system in
+dark mode, and axe-core checks each page there (test_site_a11y.py).
 
 Offline is Playwright's context.set_offline(True): the page and its service worker
 both lose the network, as in a classroom whose Wi-Fi drops."""
@@ -17,6 +18,7 @@ from playwright.sync_api import expect
 
 from tests.conftest import Watch
 from tests.support import ROOT, build_site
+from tests.test_site_a11y import report, scheme_violations
 
 
 STATE = "document.documentElement.dataset.offline"
@@ -110,8 +112,10 @@ def test_manifest_lists_the_built_files_with_their_hashes(built_site):
                                       for p in precache)
 
 
-def test_every_page_search_and_figures_work_offline(watched, site):
+def test_every_page_search_and_figures_work_offline_and_pass_axe_in_dark(watched, site):
     page = watched.page
+    # A reader whose system is in dark mode (Material keeps the scheme of the first visit in localStorage).
+    page.emulate_media(color_scheme="dark")
     urls = page_urls(site)
     open_controlled(page, site.url)
     m = manifest(site.root)
@@ -119,10 +123,14 @@ def test_every_page_search_and_figures_work_offline(watched, site):
     assert sorted(saved) == sorted(site.url + p for p, _ in m["precache"])
     page.context.set_offline(True)
 
-    # Direct navigation (a reload, a typed address, a bookmark).
+    # Direct navigation (a reload, a typed address, a bookmark); each page is also checked by axe-core
+    # once it shows (the dark scheme's check: one visit serves both).
+    dark_problems = {}
     for url in urls:
         page.goto(url)
         check_page(page, site, url)
+        if found := scheme_violations(page, "dark"):
+            dark_problems[url] = found
 
     # Instant navigation: Material fetches the next page and swaps it in, without a reload.
     page.goto(site.url)
@@ -169,6 +177,7 @@ def test_every_page_search_and_figures_work_offline(watched, site):
 
     heavy = [u for u in watched.requests + watched.worker_requests if HEAVY.search(u.split("/lesson2/", 1)[-1])]
     assert heavy == [], f"runtimes fetched though no widget was used: {heavy}"
+    assert dark_problems == {}, "axe, dark scheme:\n" + report(dark_problems)
 
 
 def test_python_still_starts_offline_after_one_use_online(watched, site):

@@ -1,12 +1,12 @@
 """Every page of the built site, in Chromium, from the sub-path: it loads with no
 failed request, nothing leaves 127.0.0.1, no console error, and every widget on
 it mounts (runtimes stay unloaded until a reader uses a widget). On the same visit,
-axe-core checks the page in the light scheme (test_site_a11y.py: what axe checks,
-and the dark scheme)."""
+axe-core checks the page in the light scheme (test_site_a11y.py: what axe checks;
+the dark scheme is checked on test_site_offline.py's visit)."""
 
 import re
 
-from tests.test_site_a11y import AXE, violations
+from tests.test_site_a11y import report, scheme_violations
 
 
 def page_urls(site):
@@ -17,13 +17,11 @@ def page_urls(site):
 
 
 def test_every_page_loads_cleanly_and_passes_axe_in_light(watched, site):
-    assert AXE.is_file(), "axe-core missing: bash .ci/setup installs the npm packages"
     page = watched.page
     problems = {}
     for url in page_urls(site):
         page.goto(url, wait_until="networkidle")
         assert page.title(), url
-        assert page.get_attribute("body", "data-md-color-scheme") == "default"
         widgets = page.locator("[data-widget]")
         for i in range(widgets.count()):
             w = widgets.nth(i)
@@ -32,10 +30,9 @@ def test_every_page_loads_cleanly_and_passes_axe_in_light(watched, site):
             assert w.get_attribute("data-mounted") == "yes", f"{url}: widget {w.get_attribute('data-widget')} failed"
         imgs_without_alt = page.evaluate("[...document.querySelectorAll('article img:not([alt])')].map(i => i.src)")
         assert imgs_without_alt == [], f"{url}: images without alt text"
-        page.wait_for_timeout(300)  # widgets finish drawing after they mount
-        if found := violations(page):
+        if found := scheme_violations(page, "light"):
             problems[url] = found
-    assert problems == {}, "\n".join(f"{u}\n  " + "\n  ".join(v) for u, v in problems.items())
+    assert problems == {}, report(problems)
     assert watched.failed == [], f"failed requests: {watched.failed}"
     heavy = [u for u in watched.requests if re.search(r"\.(wasm|onnx)$|python_stdlib", u)]
     assert heavy == [], f"runtimes or models loaded before any widget was used: {heavy}"
