@@ -16,7 +16,7 @@ by roughly 15% over 10 round trips with no widget at all. So a walk is also made
 the widgets switched off (mount.js not loaded), and what Material adds there is not
 counted against the widgets; both growths are printed. That walk is made once for the
 module, between sgd/ and schedules/: Material's growth hardly depends on the pages
-(measured on all six walks: 0.54-0.72 MB, about 0.06 MB a round trip, against a limit
+(measured on six walks: 0.54-0.72 MB, about 0.06 MB a round trip, against a limit
 of 0.8-1.0 MB), and walking each page twice made this the suite's longest file. Two
 warm-up round trips come before the first measurement, so code being loaded and
 compiled is not counted either.
@@ -41,13 +41,13 @@ HEAP_GROWTH = 1.20
 WARM_UP = 2
 
 # page -> the footer link the walk follows to its neighbour (and Back returns from).
-# Every page with a widget is walked, as the start or as the neighbour (schedules/ and
-# tricks/ as neighbours only); production/'s walk also mounts the cleaner on its neighbour,
-# and cleaner/'s walk the interpret page's figures.
+# Every page with a widget is walked, as the start or as the neighbour (schedules/, tricks/
+# and interpret/ as neighbours only); production/'s walk also mounts the cleaner on its
+# neighbour, and cleaner/'s walk the interpret page's figures (a walk of interpret/ with
+# validation/, which has no widget, mounted and unmounted the same figures again).
 PAGES = {
     "sgd/": "next",  # schedules/: the issue's walk, the SGD widget on both pages
     "training/": "next",  # validation/ (no widget)
-    "interpret/": "prev",  # validation/ (no widget)
     "wrong/": "next",  # tricks/
     "cleaner/": "prev",  # interpret/
     "production/": "prev",  # cleaner/
