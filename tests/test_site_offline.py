@@ -4,9 +4,9 @@ its figures and widgets, search, a widget's runtime after one use online, and a
 rebuild that replaces the cache. The direct visits are made with the reader's system in
 dark mode, and axe-core checks each page there (test_site_a11y.py).
 
-The walk and the two runtimes' tests start from one browser in which the site was opened
-once and saved (the saved_context fixture: saving takes about 10 s, and each test made its
-own); each test opens its own page there. The rebuild and the no-worker tests make their own.
+The walk, the two runtimes' tests and the rebuild start from one browser in which the site
+was opened once and saved (the saved_context fixture: saving takes about 10 s, and each test
+made its own); each test opens its own page there. The no-worker test makes its own.
 
 Offline is Playwright's context.set_offline(True): the page and its service worker
 both lose the network, as in a classroom whose Wi-Fi drops."""
@@ -272,18 +272,17 @@ def test_classifier_still_works_offline_after_one_use_online(reader, site, bears
     page.context.set_offline(False)
 
 
-def test_a_rebuild_brings_a_new_cache_and_the_new_content(browser, site, tmp_path):
+def test_a_rebuild_brings_a_new_cache_and_the_new_content(reader, site, tmp_path):
     """Build again (with a repository link in the header) for the session's server, serve
-    the session's build first, then swap the files on the server as a deploy does."""
+    the session's build first, then swap the files on the server as a deploy does. The
+    reader's browser keeps the session's build (last of the tests that use it)."""
     old_root = site.root
     new_root = build_site(tmp_path / "b", site_url=site.url, env={"REPO_URL": "https://example.org/bears/lesson2"})
     old, new = manifest(old_root)["version"], manifest(new_root)["version"]
     assert old != new
-    context = browser.new_context(viewport={"width": 1200, "height": 900})
-    watch = Watch(context.new_page())
-    page = watch.page
+    page = reader.page
     try:
-        open_controlled(page, site.url)
+        open_saved(page, site.url)
         assert page.locator(".md-source").count() == 0
         assert any(f"precache:{old}" in n for n in page.evaluate("caches.keys()"))
 
@@ -293,17 +292,13 @@ def test_a_rebuild_brings_a_new_cache_and_the_new_content(browser, site, tmp_pat
         wait_until(page, """async ([o, n]) => { const k = await caches.keys();
             return k.some((x) => x.endsWith(':' + n)) && !k.some((x) => x.endsWith(':' + o)); }""", [old, new], 60)
 
-        context.set_offline(True)
+        page.context.set_offline(True)
         page.reload()
         expect(page.locator(".md-source").first).to_be_attached()
         page.goto(site.url + "sgd/")
         expect(page.locator(".md-source").first).to_be_attached()
-        context.set_offline(False)
     finally:
         site.root = old_root  # the other tests' site again
-        context.close()
-    assert watch.offsite() == [], watch.offsite()
-    assert watch.unexpected_errors() == [], watch.unexpected_errors()
 
 
 def test_without_service_workers_the_site_says_so_quietly(browser, site):
