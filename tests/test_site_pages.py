@@ -5,6 +5,7 @@ axe-core checks the page in the light scheme (test_site_a11y.py: what axe checks
 the dark scheme is checked on test_site_offline.py's visit)."""
 
 import re
+import time
 
 from tests.test_site_a11y import report, scheme_violations
 
@@ -16,11 +17,31 @@ def page_urls(site):
     return [site.url + loc.split("/lesson2/", 1)[1] for loc in locs]
 
 
+def in_flight(page) -> set:
+    """The page's requests not yet answered (or failed), kept up to date."""
+    live = set()
+    page.on("request", lambda r: live.add(r))
+    page.on("requestfinished", lambda r: live.discard(r))
+    page.on("requestfailed", lambda r: live.discard(r))
+    return live
+
+
+def wait_answered(page, live: set, url: str, timeout_s: float = 15) -> None:
+    """Every request the page made has been answered: what it fetched late (widgets' data, images)
+    is in watched.failed before the next page cuts it short. (Playwright's networkidle waited
+    500 ms of silence after every load, 7 s a walk, for the same.)"""
+    end = time.monotonic() + timeout_s
+    while live and time.monotonic() < end:
+        page.wait_for_timeout(50)
+    assert not live, f"{url}: requests still unanswered after {timeout_s} s: {sorted(r.url for r in live)}"
+
+
 def test_every_page_loads_cleanly_and_passes_axe_in_light(watched, site):
     page = watched.page
+    live = in_flight(page)
     problems = {}
     for url in page_urls(site):
-        page.goto(url, wait_until="networkidle")
+        page.goto(url)
         assert page.title(), url
         widgets = page.locator("[data-widget]")
         for i in range(widgets.count()):
@@ -32,6 +53,7 @@ def test_every_page_loads_cleanly_and_passes_axe_in_light(watched, site):
         assert imgs_without_alt == [], f"{url}: images without alt text"
         if found := scheme_violations(page, "light"):
             problems[url] = found
+        wait_answered(page, live, url)
     assert problems == {}, report(problems)
     assert watched.failed == [], f"failed requests: {watched.failed}"
     heavy = [u for u in watched.requests if re.search(r"\.(wasm|onnx)$|python_stdlib", u)]
