@@ -214,9 +214,10 @@ def test_reports_publishes_the_new_experiments(bears_dir, tmp_path):
     photos = tmp_path / "photos"
     copy_photos(bears_dir, photos, 15)
     dest = tmp_path / "dest"
+    # --per_label 15: also 15 of each half of the non-bear photos, not all ~500 (test_bears_train.py's reports test)
     assert main(["reports", "--only", "unbalanced", "unbalanced_oversampled", "augment", "--no-folds", "--data", str(photos),
-                 "--dest", str(dest), "--augment_dest", str(tmp_path / "aug"), "--runs", str(tmp_path / "runs"),
-                 "--no-progress"]) == 0
+                 "--per_label", "15", "--dest", str(dest), "--augment_dest", str(tmp_path / "aug"),
+                 "--runs", str(tmp_path / "runs"), "--no-progress"]) == 0
     index = strict_json(dest / "index.json")
     assert list(index) == ["unbalanced", "unbalanced_oversampled"]  # augment is a figure, not a run
     for name in index:

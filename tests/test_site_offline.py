@@ -1,7 +1,12 @@
 """The site once loaded keeps working offline (service worker), in real Chromium, from
 the sub-path /lesson2/: every page by direct navigation and by instant navigation,
 its figures and widgets, search, a widget's runtime after one use online, and a
-rebuild that replaces the cache.
+rebuild that replaces the cache. The direct visits are made with the reader's system in
+dark mode, and axe-core checks each page there (test_site_a11y.py).
+
+The walk, the two runtimes' tests and the rebuild start from one browser in which the site
+was opened once and saved (the saved_context fixture: saving takes about 10 s, and each test
+made its own); each test opens its own page there. The no-worker test makes its own.
 
 Offline is Playwright's context.set_offline(True): the page and its service worker
 both lose the network, as in a classroom whose Wi-Fi drops."""
@@ -13,10 +18,12 @@ import json
 import re
 import time
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import Watch
 from tests.support import ROOT, build_site
+from tests.test_site_a11y import report, scheme_violations
 
 
 STATE = "document.documentElement.dataset.offline"
@@ -69,6 +76,42 @@ def open_controlled(page, url):
     assert page.evaluate("navigator.serviceWorker.controller !== null")
 
 
+@pytest.fixture(scope="module")
+def saved_context(browser, site):
+    """A reader's browser that has opened the site once, online, and let the worker save it (about
+    10 s): the pages it opens from then on are controlled by the worker. Shared by the tests that
+    start from there; the reader's system is in dark mode (the walk's axe check is the dark scheme's,
+    and Material keeps the scheme of the first visit)."""
+    context = browser.new_context(viewport={"width": 1200, "height": 900}, color_scheme="dark")
+    first = Watch(context.new_page())
+    try:
+        open_controlled(first.page, site.url)
+        first.page.close()
+        yield context
+    finally:
+        context.close()
+    assert first.offsite() == [], first.offsite()
+    assert first.unexpected_errors() == [], first.unexpected_errors()
+
+
+@pytest.fixture
+def reader(saved_context, site):
+    """A new page of the saved browser, online, watched as `watched` does (nothing leaves 127.0.0.1, no
+    unexpected console error), and checked to be controlled by the worker once it opens a page."""
+    saved_context.set_offline(False)
+    watch = Watch(saved_context.new_page())
+    yield watch
+    watch.page.close()
+    saved_context.set_offline(False)  # also after a failure half-way, for the next test
+    assert watch.offsite() == [], f"requests left 127.0.0.1: {watch.offsite()}"
+    assert watch.unexpected_errors() == [], f"console errors: {watch.unexpected_errors()}"
+
+
+def open_saved(page, url):
+    page.goto(url)
+    assert page.evaluate("navigator.serviceWorker.controller !== null"), "the saved site's worker does not control the page"
+
+
 def check_page(page, site, url):
     """The page shows its article, its images decoded, and its widgets mounted."""
     expect(page.locator(ARTICLE + " h1").first).to_be_visible()
@@ -110,19 +153,23 @@ def test_manifest_lists_the_built_files_with_their_hashes(built_site):
                                       for p in precache)
 
 
-def test_every_page_search_and_figures_work_offline(watched, site):
-    page = watched.page
+def test_every_page_search_and_figures_work_offline_and_pass_axe_in_dark(reader, site):
+    page = reader.page
     urls = page_urls(site)
-    open_controlled(page, site.url)
+    open_saved(page, site.url)
     m = manifest(site.root)
     saved = cache_urls(page, f"precache:{m['version']}")
     assert sorted(saved) == sorted(site.url + p for p, _ in m["precache"])
     page.context.set_offline(True)
 
-    # Direct navigation (a reload, a typed address, a bookmark).
+    # Direct navigation (a reload, a typed address, a bookmark); each page is also checked by axe-core
+    # once it shows (the dark scheme's check: one visit serves both).
+    dark_problems = {}
     for url in urls:
         page.goto(url)
         check_page(page, site, url)
+        if found := scheme_violations(page, "dark"):
+            dark_problems[url] = found
 
     # Instant navigation: Material fetches the next page and swaps it in, without a reload.
     page.goto(site.url)
@@ -160,21 +207,22 @@ def test_every_page_search_and_figures_work_offline(watched, site):
     assert page.evaluate("location.hash") == f"#{anchor}"
 
     # Not part of the site and no network: a clear offline page, with a way back.
-    watched.allow_console_error(r"status of 503 \(Offline\)")
+    reader.allow_console_error(r"status of 503 \(Offline\)")
     page.goto(site.url + "not-a-page/")
     expect(page.locator("h1")).to_have_text("You are offline")
     page.get_by_role("link", name=m["pages"][0][1], exact=True).click()
     expect(page.locator(ARTICLE + " h1").first).to_be_visible()
     page.context.set_offline(False)
 
-    heavy = [u for u in watched.requests + watched.worker_requests if HEAVY.search(u.split("/lesson2/", 1)[-1])]
+    heavy = [u for u in reader.requests + reader.worker_requests if HEAVY.search(u.split("/lesson2/", 1)[-1])]
     assert heavy == [], f"runtimes fetched though no widget was used: {heavy}"
+    assert dark_problems == {}, "axe, dark scheme:\n" + report(dark_problems)
 
 
-def test_python_still_starts_offline_after_one_use_online(watched, site):
-    page = watched.page
+def test_python_still_starts_offline_after_one_use_online(reader, site):
+    page = reader.page
     w = '[data-widget="linfit"]'
-    open_controlled(page, site.url + "sgd/")
+    open_saved(page, site.url + "sgd/")
     expect(page.locator(w)).to_have_attribute("data-mounted", "yes", timeout=15000)
     page.click(".linfit-play")
     expect(page.locator(w)).to_have_attribute("data-python", "ready", timeout=60000)
@@ -197,11 +245,11 @@ def test_python_still_starts_offline_after_one_use_online(watched, site):
     page.context.set_offline(False)
 
 
-def test_classifier_still_works_offline_after_one_use_online(watched, site, bears_dir):
+def test_classifier_still_works_offline_after_one_use_online(reader, site, bears_dir):
     """The kept model passes the classifier's SHA-256 check when it comes from the cache."""
     photo = sorted((bears_dir / "grizzly").glob("*.jpg"))[0]
-    page = watched.page
-    open_controlled(page, site.url + "production/")
+    page = reader.page
+    open_saved(page, site.url + "production/")
     picker = page.locator('[data-widget="classifier"] input[type=file]').first
     picker.set_input_files(str(photo))
     page.wait_for_function("document.querySelector('.clf').dataset.runs === '1'", timeout=60000)
@@ -224,18 +272,17 @@ def test_classifier_still_works_offline_after_one_use_online(watched, site, bear
     page.context.set_offline(False)
 
 
-def test_a_rebuild_brings_a_new_cache_and_the_new_content(browser, site, tmp_path):
+def test_a_rebuild_brings_a_new_cache_and_the_new_content(reader, site, tmp_path):
     """Build again (with a repository link in the header) for the session's server, serve
-    the session's build first, then swap the files on the server as a deploy does."""
+    the session's build first, then swap the files on the server as a deploy does. The
+    reader's browser keeps the session's build (last of the tests that use it)."""
     old_root = site.root
     new_root = build_site(tmp_path / "b", site_url=site.url, env={"REPO_URL": "https://example.org/bears/lesson2"})
     old, new = manifest(old_root)["version"], manifest(new_root)["version"]
     assert old != new
-    context = browser.new_context(viewport={"width": 1200, "height": 900})
-    watch = Watch(context.new_page())
-    page = watch.page
+    page = reader.page
     try:
-        open_controlled(page, site.url)
+        open_saved(page, site.url)
         assert page.locator(".md-source").count() == 0
         assert any(f"precache:{old}" in n for n in page.evaluate("caches.keys()"))
 
@@ -245,17 +292,13 @@ def test_a_rebuild_brings_a_new_cache_and_the_new_content(browser, site, tmp_pat
         wait_until(page, """async ([o, n]) => { const k = await caches.keys();
             return k.some((x) => x.endsWith(':' + n)) && !k.some((x) => x.endsWith(':' + o)); }""", [old, new], 60)
 
-        context.set_offline(True)
+        page.context.set_offline(True)
         page.reload()
         expect(page.locator(".md-source").first).to_be_attached()
         page.goto(site.url + "sgd/")
         expect(page.locator(".md-source").first).to_be_attached()
-        context.set_offline(False)
     finally:
         site.root = old_root  # the other tests' site again
-        context.close()
-    assert watch.offsite() == [], watch.offsite()
-    assert watch.unexpected_errors() == [], watch.unexpected_errors()
 
 
 def test_without_service_workers_the_site_says_so_quietly(browser, site):
