@@ -265,7 +265,7 @@ def test_the_keyboard_picks_a_run_and_the_readout_is_sweep_json(watched, site):
     readout = w.locator(".lsw-readout")
     expect(readout).to_have_attribute("data-index", str(nearest(1.5)))
     expect(w.locator(".lsw-note")).to_contain_text("No run was trained at lr 1.5")
-    assert w.locator(".lsw-final circle[data-lr]").count() == sum(1 for r in runs if r["final"])
+    expect(w.locator(".lsw-final circle[data-lr]")).to_have_count(sum(1 for r in runs if r["final"]))
 
     def check(i):
         r = runs[i]
