@@ -8,6 +8,8 @@ import dataclasses
 import importlib
 import re
 import shlex
+import subprocess
+import sys
 from dataclasses import dataclass, field
 
 import pytest
@@ -88,6 +90,14 @@ def test_every_script_explains_its_options(module, text, capsys, monkeypatch):
     assert stopped.value.code == 0 and out.startswith(f"usage: python -m {module} ")
     assert text in out and "(default: " in out
     assert out.count("(default: ") >= 6  # every option carries its reason and default
+
+
+def test_the_schedules_command_runs_from_a_shell():
+    """training.schedules imports no torch, so its real command costs ~0.1 s (the torch ones: test_sgd.py,
+    test_export_predict.py)."""
+    out = subprocess.run([sys.executable, "-m", "training.schedules", "--help"], cwd=ROOT, capture_output=True,
+                         text=True, check=True).stdout
+    assert out.startswith("usage: python -m training.schedules ") and "--t_mult" in out
 
 
 def test_experiments_are_data_and_describe_their_resolved_config(monkeypatch):
