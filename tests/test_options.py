@@ -5,6 +5,7 @@ rebuilt from its checkpoint in one way; every script's --help gives the reasons.
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import re
 import shlex
 import subprocess
@@ -79,11 +80,24 @@ def test_data_config_from_checkpoint(tmp_path):
 
 @pytest.mark.parametrize("module, text", [
     ("training.sgd_linear", "--batch_size"), ("training.schedules", "--t_mult"), ("export.to_onnx", "--out-dir")])
-def test_every_script_explains_its_options(module, text):
-    out = subprocess.run([sys.executable, "-m", module, "--help"], cwd=ROOT, capture_output=True, text=True,
-                         check=True).stdout
+def test_every_script_explains_its_options(module, text, capsys, monkeypatch):
+    """`python -m MODULE --help`, run in this process (a new Python importing torch took 2-5 s; the
+    commands themselves run from a shell in test_sgd.py and test_export_predict.py)."""
+    monkeypatch.setenv("COLUMNS", "80")  # wrapped as in a pipe or a narrow terminal
+    with pytest.raises(SystemExit) as stopped:
+        importlib.import_module(module).main(["--help"])
+    out = capsys.readouterr().out
+    assert stopped.value.code == 0 and out.startswith(f"usage: python -m {module} ")
     assert text in out and "(default: " in out
     assert out.count("(default: ") >= 6  # every option carries its reason and default
+
+
+def test_the_schedules_command_runs_from_a_shell():
+    """training.schedules imports no torch, so its real command costs ~0.1 s (the torch ones: test_sgd.py,
+    test_export_predict.py)."""
+    out = subprocess.run([sys.executable, "-m", "training.schedules", "--help"], cwd=ROOT, capture_output=True,
+                         text=True, check=True).stdout
+    assert out.startswith("usage: python -m training.schedules ") and "--t_mult" in out
 
 
 def test_experiments_are_data_and_describe_their_resolved_config(monkeypatch):
