@@ -22,7 +22,7 @@ import { decide } from "./decision.js";
 export const MAX_FILES = 50;
 
 const TEXT = {
-  idle: "The model loads when you give the first photo (or press “Load the model now”).",
+  idle: "The model loads as you come to this box, or when you give a photo (or press “Load the model now”).",
   preparing: "Getting the model ready (onnxruntime-web and the model, first time only)…",
   notYet: "The model could not be set up yet: it is tried again when you give a photo.",
   loading: "Loading the model and onnxruntime-web (first time only)…",

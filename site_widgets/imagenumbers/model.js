@@ -3,6 +3,8 @@
 // the three scores turned into probabilities (softmax) and the loss for a chosen label
 // (cross-entropy), and the built-in picture drawn in code, for when the reader gives none.
 
+import { softmax } from "../thresholds/model.js";
+
 /** One colour byte (0..255) as the network receives it: ToTensor's byte / 255, then the
  *  graph's (x − mean) / std, both in float32 like the graph computes them. */
 export function normalise(byte, mean, std) {
@@ -48,11 +50,8 @@ export function checkLogits(logits, labels) {
  */
 export function softmaxSteps(logits) {
   const z = Array.from(logits, Number);
-  const max = Math.max(...z);
-  const shifted = z.map((v) => Math.exp(v - max));
-  const total = shifted.reduce((a, b) => a + b, 0);
   const exps = z.map((v) => Math.exp(v));
-  return { logits: z, exps, sum: exps.reduce((a, b) => a + b, 0), probs: shifted.map((e) => e / total) };
+  return { logits: z, exps, sum: exps.reduce((a, b) => a + b, 0), probs: softmax(z) };
 }
 
 /** log(e^z0 + e^z1 + ...), computed without overflow. */

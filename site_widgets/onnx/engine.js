@@ -117,7 +117,7 @@ export async function runModel(model, feeds, outputs = null) {
   const t = performance.now();
   const out = outputs ? await session.run(tensors, outputs) : await session.run(tensors);
   const ms = performance.now() - t;
-  model.runs = (model.runs || 0) + 1;
+  model.runs += 1;
   for (const x of Object.values(tensors)) x.dispose?.();
   return { outputs: Object.fromEntries(Object.entries(out).map(([k, v]) => [k, fromTensor(v)])), ms };
 }
