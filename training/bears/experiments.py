@@ -70,7 +70,7 @@ from training.bears.data_size import plot_data_size, run_data_size
 from training.bears.holdout import run_holdout
 from training.bears.interpret import InterpretConfig, run_interpret
 from training.bears.lr_finder import LRFindConfig, run_lr_find
-from training.bears.progressive import LARGE, SMALL, compare, load_report, run_progressive
+from training.bears.progressive import LARGE, SMALL, compare, run_progressive
 from training.bears.suspects import SuspectsConfig, before_after, found, suspects
 from training.bears.train import TrainConfig, train
 from training.options import opt
@@ -190,9 +190,10 @@ def describe(name: str, cfg: TrainConfig, default: TrainConfig, finder: dict | N
                                            **{k: SimpleNamespace(**options.flat(c)) for k, c in configs.items()})
 
 
-def default_finder(cfg: ReportsConfig) -> dict | None:
-    """The default run's lr_find.json: the fresh run's, else the published one (None when neither exists)."""
-    for path in (Path(cfg.runs) / "default" / "lr_find.json", Path(cfg.dest) / "default" / "lr_find.json"):
+def default_json(cfg: ReportsConfig, name: str) -> dict | None:
+    """The default run's file `name` (report.json, lr_find.json, ...): the fresh run's, else the
+    published one; None when neither exists."""
+    for path in (Path(cfg.runs) / "default" / name, Path(cfg.dest) / "default" / name):
         if path.exists():
             return json.loads(path.read_text())
     return None
@@ -245,7 +246,7 @@ def run_train(cfg: ReportsConfig, name: str, run_dir: Path) -> dict:
         train(run_cfg)
         if cfg.folds:
             run_holdout(run_cfg)
-    return annotate(run_dir, name, describe(name, run_cfg, base, finder=default_finder(cfg)), overrides)
+    return annotate(run_dir, name, describe(name, run_cfg, base, finder=default_json(cfg, "lr_find.json")), overrides)
 
 
 def run_progressive_resizing(cfg: ReportsConfig, name: str, run_dir: Path) -> dict:
@@ -255,7 +256,7 @@ def run_progressive_resizing(cfg: ReportsConfig, name: str, run_dir: Path) -> di
         run_progressive(base, overrides["small"], overrides["large"])
         if cfg.folds:
             run_holdout(base, runner=lambda c: run_progressive(c, overrides["small"], overrides["large"]))
-    default = load_report(Path(cfg.runs) / "default" / "report.json") or load_report(Path(cfg.dest) / "default" / "report.json")
+    default = default_json(cfg, "report.json")
     r = json.loads((run_dir / "report.json").read_text())
     what = describe(name, base, base, small=options.replace(base, **overrides["small"]),
                     large=options.replace(base, **overrides["large"]))
@@ -269,10 +270,9 @@ def run_cleaned(cfg: ReportsConfig, name: str, run_dir: Path) -> dict:
     run_cfg = options.replace(base, thumbnails=False, **overrides)
     if not cfg.publish_only:
         train(run_cfg)
-    raw = Path(cfg.runs) / "default" / "top_losses.json"
-    raw = raw if raw.exists() else Path(cfg.dest) / "default" / "top_losses.json"
+    raw = default_json(cfg, "top_losses.json")
     cleaned = json.loads((run_dir / "top_losses.json").read_text())
-    extra = {"compare": before_after(json.loads(raw.read_text()), cleaned)} if raw.exists() else {}
+    extra = {"compare": before_after(raw, cleaned)} if raw else {}
     ranked = Path(cfg.dest) / "default" / "suspects.json"
     if ranked.exists():  # how many of the changed photos the ranking put in its top 20, and top losses would have
         extra["found"] = found(json.loads(ranked.read_text())["ranking"], read_decisions(overrides["decisions"]))
