@@ -196,7 +196,8 @@ def test_python_that_cannot_load_is_reported_and_the_recording_still_plays(watch
     watched.allow_console_error(r"Failed to load resource: net::ERR_INTERNET_DISCONNECTED")
     page = open_sgd(watched, site)
     page.click(".linfit-play")
-    expect(page.locator(".linfit-status")).to_contain_text("Python could not start", timeout=60000)  # Pyodide's loader fails only after its JS is in: slow on a loaded machine
+    # Pyodide's loader fails only once its JS is in: slow on a loaded machine.
+    expect(page.locator(".linfit-status")).to_contain_text("Python could not start", timeout=60000)
     # The recorded PyTorch run still animates to the end, and the page stays usable.
     expect(page.locator(W)).to_have_attribute("data-k", "100", timeout=15000)
     assert page.get_attribute(W, "data-source") == "recorded"
