@@ -3,8 +3,8 @@
 Every page with a widget is in a walk, as its start or as the neighbour: a reader
 presses each widget's start control (Play, "Load the model now", the cleaner's example
 list), follows a footer link to the neighbouring page (instant navigation, where the
-neighbour's widgets are started too) and comes back with the browser's Back button, 10
-times (sgd/: 5, see ROUNDS_FOR). Both pages' widgets mount and unmount in every round trip, in the one document
+neighbour's widgets are started too) and comes back with the browser's Back button, 6
+times (sgd/: 4, see ROUNDS_FOR). Both pages' widgets mount and unmount in every round trip, in the one document
 whose heap and workers are measured, so a walk covers its neighbour as well as its start
 (walking sgd/ <-> schedules/ from both ends was the same test twice). Afterwards the page
 may hold at most one Web Worker per widget that uses one, and its JavaScript heap
@@ -34,13 +34,14 @@ import pytest
 from playwright.sync_api import expect
 
 
-ROUNDS = 10
-# sgd/ <-> schedules/ starts Python twice a round trip. Its widgets run Python in Web Workers, so
-# a widget that is not unmounted leaves a worker behind every round trip, which the worker count
-# catches after any number of them (24 after a planted break at 10); at 10 this walk's Python
-# starts were the file's longest part. Its heap check is over 5 round trips, against Material's
-# growth over the same number.
-ROUNDS_FOR = {"sgd/": 5}
+# Round trips measured. A widget that is not unmounted leaves a worker behind every round trip,
+# which the worker count catches after any number of them (24 after a planted break at 10); the
+# heap check catches a leak of over 20% / ROUNDS of the first heap a round trip (3.3% at 6). At
+# 10 the walks were the suite's longest file (6 rounds: 4 of 12 page pairs fewer per walk).
+ROUNDS = 6
+# sgd/ <-> schedules/ starts Python twice a round trip (about 5 s of CPU each): its heap check is
+# over 4 round trips, against Material's growth over the same number.
+ROUNDS_FOR = {"sgd/": 4}
 HEAP_GROWTH = 1.20
 # Round trips before the first measurement: the code of both pages loaded and compiled, and
 # what Material's instant navigation keeps after its first swaps, are not a widget's doing.

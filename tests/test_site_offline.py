@@ -2,7 +2,7 @@
 the sub-path /lesson2/: every page by direct navigation and by instant navigation,
 its figures and widgets, search, a widget's runtime after one use online, and a
 rebuild that replaces the cache. The direct visits are made with the reader's system in
-dark mode, and axe-core checks each page there (test_site_a11y.py).
+dark mode, and axe-core's colour rules check each page there (test_site_a11y.py).
 
 The walk, the two runtimes' tests and the rebuild start from one browser in which the site
 was opened once and saved (the saved_context fixture: saving takes about 10 s, and each test
@@ -23,7 +23,7 @@ from playwright.sync_api import expect
 
 from tests.conftest import Watch
 from tests.support import ROOT, build_site
-from tests.test_site_a11y import report, scheme_violations
+from tests.test_site_a11y import COLOUR_RULES, report, scheme_violations
 
 
 STATE = "document.documentElement.dataset.offline"
@@ -162,13 +162,13 @@ def test_every_page_search_and_figures_work_offline_and_pass_axe_in_dark(reader,
     assert sorted(saved) == sorted(site.url + p for p, _ in m["precache"])
     page.context.set_offline(True)
 
-    # Direct navigation (a reload, a typed address, a bookmark); each page is also checked by axe-core
-    # once it shows (the dark scheme's check: one visit serves both).
+    # Direct navigation (a reload, a typed address, a bookmark); each page is also checked by axe-core's
+    # colour rules once it shows (the dark scheme's check: one visit serves both).
     dark_problems = {}
     for url in urls:
         page.goto(url)
         check_page(page, site, url)
-        if found := scheme_violations(page, "dark"):
+        if found := scheme_violations(page, "dark", COLOUR_RULES):
             dark_problems[url] = found
 
     # Instant navigation: Material fetches the next page and swaps it in, without a reload.
