@@ -21,7 +21,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from training.bears.decision import NONE, UNSURE
+from training.bears.answers import NONE, UNSURE
 from training.paths import portable
 
 FORMAT = "lesson2-onnx/2"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from export.parity import run_all, session
+from export.runtime import run_all, session
 from training.bears.decision import rates
 
 

@@ -5,7 +5,8 @@
 
 The published model (docs/assets/models/bears.json: its default variant, the file the page
 loads, with the page's session settings), the same preprocessing (training.bears.images'
-open_image and the eval transform without normalisation: the graph normalises), and the same
+open_image, then export.pixels: the eval transform's resize and crop without normalisation, the
+graph normalises), and the same
 decision rule, because the rule is inside the graph (export/graph.py): the answer is the
 graph's `decision` output, not something recomputed here.
 
@@ -19,6 +20,7 @@ gives one JSON object on its own line:
 which). A missing file, a file that is not an image or a broken image gives
 {"file": ..., "error": "..."} on its line (stderr without --json) and the others are still
 classified. Exit status: 0 if every photo was classified, 1 if any failed, 2 for a bad model.
+It needs ONNX Runtime, Pillow and NumPy, not PyTorch, so it answers in about a second.
 """
 
 from __future__ import annotations
@@ -31,9 +33,9 @@ from pathlib import Path
 
 import numpy as np
 
-from export.parity import run_all, session
+from export.runtime import run_all, session
 from export.pixels import pixel_transform
-from training.bears.decision import answer
+from training.bears.answers import answer
 from training.bears.images import IMAGE_EXTS, ImageError, open_image
 from training.options import add_options, from_args, opt
 from training.paths import ROOT
@@ -72,7 +74,7 @@ class Model:
             raise ValueError(f"{manifest_path}: the model has no 'decision' output (exported before the rule existed)")
 
     def pixels(self, path: Path) -> np.ndarray:
-        return self.transform(open_image(path)).numpy()
+        return self.transform(open_image(path))
 
     def run(self, pixels: np.ndarray) -> list[dict]:
         out = dict(zip(self.outputs, run_all(self.session, pixels)))

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from training.bears.decision import NONE, UNSURE, Decide, answer, rates, thresholds
+from training.bears.answers import NONE, UNSURE, answer
+from training.bears.decision import Decide, rates, thresholds
 
 LABELS = ["black", "grizzly", "teddy"]
 

@@ -179,7 +179,7 @@ def make_top_losses(data: Path, out: Path) -> dict:
     (ONNX Runtime here instead of PyTorch), through training's own top_losses()."""
     import torch
 
-    from export.parity import run_onnx, session
+    from export.runtime import run_onnx, session
     from export.pixels import load_pixels
     from training.bears.data import data_root, items_from_folder, relative
     from training.bears.interpretation import top_losses

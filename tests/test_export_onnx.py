@@ -18,11 +18,12 @@ import pytest
 import torch
 
 from export.graph import INPUT_NAME, OUTPUTS, Deployable, export_onnx, run_torch
-from export.parity import ATOL, ParityError, check_parity, run_all
+from export.parity import ATOL, ParityError, check_parity
+from export.runtime import run_all
 from export.pixels import load_pixels
 from export.quantize import BROWSER_SESSION_CONFIG, int8_per_channel, round_weights
 from export.to_onnx import ExportConfig, export
-from training.bears.decision import NONE, UNSURE
+from training.bears.answers import NONE, UNSURE
 
 LABELS = ["black", "grizzly", "teddy"]
 SIZE = 128

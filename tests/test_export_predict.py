@@ -3,7 +3,8 @@
 Real photos, the committed model (docs/assets/models), real ONNX Runtime. That the browser
 gives the same answers is checked in test_classifier_browser.py, on the page visit it already
 makes; here: the output format, folders, bad files on their own line, the exit status, and
-that `label` is exactly the graph's decision."""
+that `label` is exactly the graph's decision, and that it starts without PyTorch while its
+pixels stay torchvision's, bit for bit."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import subprocess
 import sys
 
 import numpy as np
+from PIL import Image
 
 from export.predict import MANIFEST, Model, classify, main
 from tests.support import ROOT
@@ -41,8 +43,8 @@ def test_json_lines_for_photos_and_a_folder_with_bad_files_on_their_own_line(bea
 
 def test_label_is_the_graphs_decision_and_null_for_no_bear(bears_dir, not_bears_dir):
     """The rule is not recomputed: label = the graph's decision output, null for 'none'/'not sure'."""
-    from export.parity import run_all
     from export.pixels import load_pixels
+    from export.runtime import run_all
 
     model = Model(MANIFEST)
     files = [*sorted((bears_dir / "black").glob("*.jpg"))[:3], *sorted(not_bears_dir.glob("*.jpg"))[:5]]
@@ -62,3 +64,25 @@ def test_text_output_and_exit_status_from_the_command_line(bears_dir, capsys):
     assert ok.returncode == 0 and ok.stdout.startswith(f"{photo}\tteddy\t(black "), ok.stdout + ok.stderr
     assert main(["--manifest", str(photo), str(photo)]) == 2  # a model that cannot be read
     assert "cannot load the model" in capsys.readouterr().err
+
+
+def test_the_command_starts_without_pytorch_and_its_pixels_are_torchvisions(bears_dir, tmp_path):
+    """export.pixels resizes and crops with Pillow and NumPy (importing PyTorch took 9 s here, the
+    classifying well under one): the same float32 numbers as training's eval_transform, on real
+    photos upright and sideways, at the model's size and with a resize larger than the crop."""
+    from training.bears.images import eval_transform, open_image
+    from export.pixels import crop_pixels
+
+    started = subprocess.run([sys.executable, "-c", "import sys, export.predict\n"
+                              "print(sorted(m for m in ('torch', 'torchvision') if m in sys.modules))"],
+                             cwd=ROOT, capture_output=True, text=True)
+    assert started.stdout.strip() == "[]", started.stdout + started.stderr
+    photos = [sorted((bears_dir / lab).glob("*.jpg"))[i] for lab in ("black", "teddy") for i in (0, 5)]
+    wide = photos[0]
+    tall = tmp_path / "tall.png"
+    Image.open(wide).transpose(Image.Transpose.ROTATE_90).save(tall)
+    for pre in (Model(MANIFEST).manifest["preprocess"], {"resize": 160, "crop": 128}):
+        torchvision_pixels = eval_transform({**pre, "mean": [0.0] * 3, "std": [1.0] * 3})
+        for path in [*photos, tall]:
+            im = open_image(path)
+            np.testing.assert_array_equal(crop_pixels(im, pre), torchvision_pixels(im).numpy(), err_msg=f"{path.name} {pre}")

@@ -46,7 +46,7 @@ def manifest():
 
 def python_view(paths):
     """Python's crop bytes and the shipped model's outputs by name, for each photo."""
-    from export.parity import run_all
+    from export.runtime import run_all
     from export.predict import Model
 
     model = Model(MANIFEST)
@@ -117,7 +117,7 @@ def test_the_drawn_teddy_is_cropped_as_python_crops_it(manifest):
     from export.pixels import pixel_transform
 
     img, crop = drawn_teddy(manifest)
-    want = np.rint(pixel_transform(manifest["preprocess"])(img).numpy() * 255).astype(np.uint8).transpose(1, 2, 0)
+    want = np.rint(pixel_transform(manifest["preprocess"])(img) * 255).astype(np.uint8).transpose(1, 2, 0)
     crop = crop.reshape(want.shape)
     assert np.array_equal(crop, want)
     assert len(np.unique(crop.reshape(-1, 3), axis=0)) > 500  # a picture, not a flat colour
@@ -212,7 +212,7 @@ def test_a_photo_zoomed_and_scored_is_pythons_pixels_and_logits(watched, site, b
     assert w.get_attribute("data-source") == "photo" and cell_rgb(w)[(x, y)] == crop[y, x].tolist()
 
     # Back to the drawn teddy: its scores are onnxruntime's for the same pixels.
-    from export.parity import run_all
+    from export.runtime import run_all
     from export.predict import Model
 
     teddy = Model(MANIFEST)

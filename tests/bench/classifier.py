@@ -61,7 +61,7 @@ import numpy as np
 from playwright.sync_api import sync_playwright
 
 from export.measure import percentile
-from export.parity import session as native_session
+from export.runtime import session as native_session
 from export.pixels import load_pixels
 from tests.support import CHROMIUM, CHROMIUM_ARGS, ROOT, build_site, start_server
 from training import paths

@@ -18,7 +18,8 @@ logits near zero from rows trained to spot bears) stay under it. The share of be
 out is measured, not assumed: on photos of another source (source-held-out folds) and on
 shrunken "distant" views of them. `Decide` is an nn.Module, so the same operations run in
 PyTorch (training reports these rates) and, exported into the ONNX graph (export/graph.py),
-in the browser and in `python -m export.predict`: one rule, one implementation.
+in the browser and in `python -m export.predict`: one rule, one implementation (answers.py turns
+its codes into words).
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ from torch import nn
 
 from training.options import opt
 
-NONE, UNSURE = "none", "unsure"  # the two answers that name no label (codes n_labels, n_labels + 1)
 
 
 @dataclass
@@ -84,11 +84,6 @@ class Decide(nn.Module):
         decision = torch.where(present.any(dim=1), named, torch.full_like(named, k))
         return probs, decision.to(torch.int32)
 # --8<-- [end:decide]
-
-
-def answer(code: int, labels: list[str]) -> str:
-    """A decision code as a word: the label, "none" or "unsure"."""
-    return labels[code] if code < len(labels) else (NONE if code == len(labels) else UNSURE)
 
 
 def rates(decision: torch.Tensor, targets: torch.Tensor | None, n_labels: int) -> dict:

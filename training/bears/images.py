@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PIL import Image, ImageOps
-from torchvision import transforms as T
+
+if TYPE_CHECKING:  # the transforms import torchvision when called: opening a photo needs only Pillow
+    from torchvision import transforms as T
 
 # The extensions treated as images when scanning label folders.
 IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".gif", ".bmp", ".webp", ".tif", ".tiff")
@@ -82,6 +85,8 @@ def distant(im: Image.Image, scale: float = 0.45) -> Image.Image:
 def eval_transform(preprocess: dict, view=None) -> T.Compose:
     """Resize(shorter side) -> CenterCrop -> ToTensor (0..1) -> Normalize. Deterministic.
     view: a PIL -> PIL function applied first (e.g. `distant`)."""
+    from torchvision import transforms as T
+
     return T.Compose([*([view] if view else []),
         T.Resize(preprocess["resize"], interpolation=T.InterpolationMode.BILINEAR, antialias=True),
         T.CenterCrop(preprocess["crop"]),
@@ -99,6 +104,8 @@ def train_transform(preprocess: dict, min_scale: float = 0.35, max_rotate: float
     max_rotate: degrees of random rotation either way (small: photos are mostly upright).
     lighting: brightness/contrast/saturation jitter (fastai's default max_lighting is 0.2).
     """
+    from torchvision import transforms as T
+
     crop = preprocess["crop"]
     return T.Compose([
         T.RandomResizedCrop(crop, scale=(min_scale, 1.0), ratio=(3 / 4, 4 / 3),
