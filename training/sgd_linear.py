@@ -225,8 +225,9 @@ def curvature(x: torch.Tensor, momenta: tuple[float, ...] = (0.5, 0.9)) -> dict:
             "lr_limit_momentum": {str(b): 2 * (1 + b) / lam_max for b in momenta}}
 
 
-def write_site_assets(folder: str | Path) -> None:
-    """The recorded runs and figures the SGD page shows (see the module docstring)."""
+def write_site_assets(folder: str | Path, figures: bool = True) -> None:
+    """The recorded runs and figures the SGD page shows (see the module docstring).
+    figures=False: the runs' JSON only (the figures are drawn from them; drawing takes seconds)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     runs = {}
@@ -241,6 +242,19 @@ def write_site_assets(folder: str | Path) -> None:
     (folder / "fit.json").write_text(json.dumps(runs["lr0.1"]))
     # what the momentum widget plays while Python loads: the widget's default settings, momentum 0.9
     (folder / "momentum.json").write_text(json.dumps(runs["lr0.1_mom0.9"]))
+    if figures:
+        save_figures(runs, folder)
+    summary = {k: {"lr": r["config"]["lr"], "batch_size": r["config"]["batch_size"], "momentum": r["config"]["momentum"],
+                   "final_loss": r["loss"][-1], "min_loss": min(r["loss"]), "start_loss": r["loss"][0],
+                   "final_a": r["a"][-1], "diverged": r["diverged"], "optimum_loss": r["optimum_loss"]}
+               for k, r in runs.items()}
+    (folder / "summary.json").write_text(json.dumps(summary, indent=1))
+    x, _ = make_data(Config.n, Config.seed)
+    (folder / "curvature.json").write_text(json.dumps(curvature(x), indent=1))
+
+
+def save_figures(runs: dict, folder: Path) -> None:
+    """The page's PNG figures and the GIF, from write_site_assets' runs."""
     save_momentum_figure({f"lr {r['config']['lr']}" + (f", momentum {r['config']['momentum']}" if r["config"]["momentum"]
                                                        else ", no momentum"): r
                           for k, r in runs.items() if k in ("lr0.01", "lr0.01_mom0.9", "lr0.1", "lr0.1_mom0.9")},
@@ -250,13 +264,6 @@ def write_site_assets(folder: str | Path) -> None:
                    folder / "learning_rates.png")
     save_lr_figure({"all 100 points a step": runs["lr0.1"], "10 random points a step": runs["lr0.1_bs10"]},
                    folder / "minibatch.png")
-    summary = {k: {"lr": r["config"]["lr"], "batch_size": r["config"]["batch_size"], "momentum": r["config"]["momentum"],
-                   "final_loss": r["loss"][-1], "min_loss": min(r["loss"]), "start_loss": r["loss"][0],
-                   "final_a": r["a"][-1], "diverged": r["diverged"], "optimum_loss": r["optimum_loss"]}
-               for k, r in runs.items()}
-    (folder / "summary.json").write_text(json.dumps(summary, indent=1))
-    x, _ = make_data(Config.n, Config.seed)
-    (folder / "curvature.json").write_text(json.dumps(curvature(x), indent=1))
 
 
 def parse_args(argv: list[str] | None = None) -> Config:
