@@ -216,7 +216,7 @@ def test_a_photo_zoomed_and_scored_is_pythons_pixels_and_logits(watched, site, b
     from export.predict import Model
 
     teddy = Model(MANIFEST)
-    teddy_out = dict(zip(teddy.outputs, run_all(teddy.session, teddy.transform(drawn_teddy(manifest)[0]).numpy()[None])))
+    teddy_out = dict(zip(teddy.outputs, run_all(teddy.session, teddy.transform(drawn_teddy(manifest)[0])[None])))
     w.get_by_role("button", name="Use the drawn teddy").click()
     expect(w).to_have_attribute("data-source", "drawn")
     expect(w).to_have_attribute("data-scored", "yes", timeout=20000)
