@@ -43,7 +43,7 @@ async function start() {
     return t;
   });
   texts.catch(() => {}); // a failed fetch is reported where it is awaited, below
-  const py = await loadPyodide({ indexURL: new URL("../../vendor/pyodide/", import.meta.url).href });
+  const py = await loadPyodide({ indexURL: RUNTIME });
   phases.pyodide = now();
   (await texts).forEach((text, i) => py.FS.writeFile(Object.keys(FILES)[i], text));
   py.runPython("import sys; sys.path.insert(0, '.')");
@@ -57,19 +57,42 @@ async function start() {
   return { py, run: sandbox.run };
 }
 
-// If a runtime file cannot be fetched (offline, dead URL), Pyodide's own
-// promise may never settle: an unhandled rejection during start-up is the
-// only sign, so report it as fatal and let the page decide what to show.
+// If a runtime file cannot be fetched (offline, dead URL), Pyodide logs the error but its own
+// promise may never settle, and the unhandled rejection that sometimes follows is not reliable
+// either: under load, 2 of 8 starts with the wasm file unreachable gave neither, and the page
+// said "Loading Python" for good. So start-up watches Pyodide's downloads itself (RUNTIME's
+// files): the first that fails, or answers with an HTTP error, ends the start-up at once, as
+// fatal; the page decides what to show. After start-up fetch is the browser's own again (the
+// reader's code may use it).
 let started = false;
+let failed = false;
 const message = (err) => String(err && err.message ? err.message : err).slice(0, 2000);
+function fatal(err) {
+  if (started || failed) return;
+  failed = true;
+  send({ type: "fatal", message: message(err) });
+}
+const RUNTIME = new URL("../../vendor/pyodide/", import.meta.url).href;
+const browserFetch = self.fetch;
+self.fetch = async (input, init) => {
+  const url = String(input instanceof Request ? input.url : input);
+  if (!url.startsWith(RUNTIME)) return browserFetch(input, init);
+  const file = url.slice(RUNTIME.length).split("?")[0];
+  const res = await browserFetch(input, init).catch((err) => {
+    fatal(new Error(`could not download ${file}: ${message(err)}`));
+    throw err;
+  });
+  if (!res.ok) fatal(new Error(`could not download ${file}: the server answered ${res.status}`));
+  return res;
+};
 self.addEventListener("unhandledrejection", (ev) => {
   if (started) return;
   ev.preventDefault();
-  send({ type: "fatal", message: message(ev.reason) });
+  fatal(ev.reason);
 });
 const ready = start().then(
-  (python) => { started = true; return python; },
-  (err) => { send({ type: "fatal", message: message(err) }); return null; },
+  (python) => { started = true; self.fetch = browserFetch; return python; },
+  (err) => { fatal(err); return null; },
 );
 
 /** Whether Python still answers after an error escaped sandbox.run (e.g. Pyodide aborted). */
