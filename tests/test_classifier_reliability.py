@@ -106,10 +106,16 @@ def test_the_size_limit_is_said_in_whole_megabytes(watched, site, tmp_path):
     assert "is 150 MB; files above 100 MB are refused" in shown["error"], shown["error"]
 
 
+@pytest.fixture(scope="module")
+def huge_png(tmp_path_factory) -> Path:
+    """19000 x 19000 black pixels: compressing its 1 GB of rows takes 3 s, so it is made once."""
+    return big_png(tmp_path_factory.mktemp("huge") / "huge.png", 19000, 19000)
+
+
 @pytest.mark.parametrize("device_gb", [8, 2])
-def test_an_image_too_large_for_the_device_is_refused_before_decoding(browser, site, tmp_path, device_gb):
+def test_an_image_too_large_for_the_device_is_refused_before_decoding(browser, site, huge_png, device_gb):
     """361 megapixels would take about 2.7 GB to decode: refused on an 8 GB and a 2 GB device, with the limit."""
-    png = big_png(tmp_path / "huge.png", 19000, 19000)
+    png = huge_png
     context = browser.new_context()
     context.add_init_script(f"Object.defineProperty(Navigator.prototype, 'deviceMemory', {{ get: () => {device_gb} }})")
     try:
