@@ -48,4 +48,4 @@ def pixel_transform(preprocess: dict):
 
 def load_pixels(paths: list[str | Path], preprocess: dict) -> np.ndarray:
     """-> float32 array (N, 3, crop, crop) in 0..1, one row per path, in order."""
-    return np.stack([crop_pixels(open_image(p), preprocess) for p in paths]).astype(np.float32)
+    return np.stack([crop_pixels(open_image(p), preprocess) for p in paths])

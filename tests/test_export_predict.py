@@ -70,17 +70,16 @@ def test_the_command_starts_without_pytorch_and_its_pixels_are_torchvisions(bear
     """export.pixels resizes and crops with Pillow and NumPy (importing PyTorch took 9 s here, the
     classifying well under one): the same float32 numbers as training's eval_transform, on real
     photos upright and sideways, at the model's size and with a resize larger than the crop."""
-    from training.bears.images import eval_transform, open_image
     from export.pixels import crop_pixels
+    from training.bears.images import eval_transform, open_image
 
     started = subprocess.run([sys.executable, "-c", "import sys, export.predict\n"
                               "print(sorted(m for m in ('torch', 'torchvision') if m in sys.modules))"],
                              cwd=ROOT, capture_output=True, text=True)
     assert started.stdout.strip() == "[]", started.stdout + started.stderr
     photos = [sorted((bears_dir / lab).glob("*.jpg"))[i] for lab in ("black", "teddy") for i in (0, 5)]
-    wide = photos[0]
     tall = tmp_path / "tall.png"
-    Image.open(wide).transpose(Image.Transpose.ROTATE_90).save(tall)
+    Image.open(photos[0]).transpose(Image.Transpose.ROTATE_90).save(tall)
     for pre in (Model(MANIFEST).manifest["preprocess"], {"resize": 160, "crop": 128}):
         torchvision_pixels = eval_transform({**pre, "mean": [0.0] * 3, "std": [1.0] * 3})
         for path in [*photos, tall]:

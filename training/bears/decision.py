@@ -32,7 +32,6 @@ from torch import nn
 from training.options import opt
 
 
-
 @dataclass
 class DecisionConfig:
     """The "none of these" / "not sure" rule (decision.py): its thresholds come from the validation split."""

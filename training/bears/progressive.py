@@ -16,7 +16,6 @@ model and its validation predictions are the 224 px model's.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from training import options
@@ -69,7 +68,3 @@ def compare(run: dict, default: dict | None) -> dict:
                 "n_wrong": r["metrics"]["n_wrong"], "train_time": t.get("train_time", train_time(t)),
                 "features": max(t.get("features", 0.0), t.get("lr_find_features", 0.0))}
     return {"progressive_resizing": row(run), **({"default": row(default)} if default else {})}
-
-
-def load_report(path: Path) -> dict | None:
-    return json.loads(path.read_text()) if path.exists() else None
