@@ -164,9 +164,14 @@ class Watch:
     def allow_console_error(self, pattern: str) -> None:
         self.allowed_errors.append(re.compile(pattern))
 
-    def offsite(self) -> list[str]:
+    def mark(self) -> tuple[int, int, int]:
+        """Where the records stand: offsite(mark) and unexpected_errors(mark) see only what came
+        after (a page shared by several tests checks each test's share)."""
+        return len(self.requests), len(self.worker_requests), len(self.console_errors)
+
+    def offsite(self, since: tuple[int, int, int] = (0, 0, 0)) -> list[str]:
         bad = []
-        for url in self.requests + self.worker_requests:
+        for url in self.requests[since[0]:] + self.worker_requests[since[1]:]:
             parts = urlsplit(url)
             if parts.scheme in ("data", "blob", "about"):
                 continue
@@ -174,8 +179,8 @@ class Watch:
                 bad.append(url)
         return bad
 
-    def unexpected_errors(self) -> list[str]:
-        return [e for e in self.console_errors if not any(p.search(e) for p in self.allowed_errors)]
+    def unexpected_errors(self, since: tuple[int, int, int] = (0, 0, 0)) -> list[str]:
+        return [e for e in self.console_errors[since[2]:] if not any(p.search(e) for p in self.allowed_errors)]
 
 
 @pytest.fixture

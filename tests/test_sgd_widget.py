@@ -4,15 +4,19 @@ on any request that leaves 127.0.0.1 or any console error."""
 
 import json
 import time
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import expect
 
+from tests.conftest import Watch
 from tests.support import ROOT
 
 
 W = '[data-widget="linfit"]'
 RECORDED = json.loads((ROOT / "docs/assets/sgd/fit.json").read_text())
+ORIGINAL = (ROOT / "site_widgets" / "linfit" / "update.py").read_text()
+DEFAULT_SETTINGS = {"lr": "0.1", "batch_size": "all", "steps": "100"}
 # Tests of this module that watch the animation itself; the others get the reader's "reduce motion"
 # setting (below). A module that imports `reduced_motion` lists its own.
 ANIMATED = {"test_play_with_lr_0_1_the_loss_falls_to_the_best_line",
@@ -34,6 +38,49 @@ def open_sgd(watched, site):
     page.goto(site.url + "sgd/")
     expect(page.locator(W)).to_have_attribute("data-mounted", "yes", timeout=15000)
     return page
+
+
+def at_the_lesson_run(page) -> bool:
+    """sgd/ as a reader first opens it (nothing in the address), Python ready and idle, the lesson's
+    code and settings, no error shown, and the lesson's run shown at its end."""
+    w = page.locator(W)
+    return (urlsplit(page.url).path.endswith("/sgd/") and not urlsplit(page.url).query
+            and w.get_attribute("data-python") == "ready" and w.get_attribute("data-busy") == "false"
+            and w.get_attribute("data-playing") == "false" and w.get_attribute("data-source") == "python"
+            and w.get_attribute("data-k") == "100" and page.input_value(".linfit-code") == ORIGINAL
+            and not page.locator(".linfit-error").is_visible()
+            and all(page.get_attribute(f'input[data-setting="{k}"]', "aria-valuetext") == v
+                    for k, v in DEFAULT_SETTINGS.items())
+            and loss(page) == pytest.approx(RECORDED["optimum_loss"], rel=1e-3))
+
+
+@pytest.fixture(scope="module")
+def sgd_reader(browser):
+    """One reader's tab, shared by a module's `lesson_run` tests ("reduce motion": see below)."""
+    context = browser.new_context(viewport={"width": 1200, "height": 900}, reduced_motion="reduce")
+    yield Watch(context.new_page())
+    context.close()
+
+
+@pytest.fixture
+def lesson_run(sgd_reader, site):
+    """sgd/ with Python ready and the lesson's run on screen, in the module's one tab.
+
+    Starting Python costs about 6 CPU-seconds, most of what each of these tests costs, and a reader
+    does these things one after another in one tab anyway. Each test starts from the lesson's run
+    and puts it back (Restore, the default settings) as a reader would; whenever the tab is found
+    otherwise (a test failed half-way, Python is gone), it is opened afresh. As with `watched`,
+    the test fails if, during it, a request left 127.0.0.1 or the console showed an error."""
+    watch = sgd_reader
+    page = watch.page
+    if not at_the_lesson_run(page):
+        open_sgd(watch, site)
+        page.click(".linfit-play")
+        wait_for_live_run_end(page)
+    since = watch.mark()
+    yield page
+    assert watch.offsite(since) == [], f"requests left 127.0.0.1: {watch.offsite(since)}"
+    assert watch.unexpected_errors(since) == [], f"console errors: {watch.unexpected_errors(since)}"
 
 
 def loss(page) -> float:
@@ -94,31 +141,40 @@ def test_play_with_lr_0_1_the_loss_falls_to_the_best_line(watched, site):
     assert page.text_content(".linfit-warning") == ""
 
 
-def test_lr_1_5_visibly_diverges(watched, site):
-    page = open_sgd(watched, site)
-    start = loss(page)
+def test_lr_1_5_visibly_diverges(lesson_run):
+    page = lesson_run
+    n = results(page)
     set_setting(page, "lr", "1.5")
-    wait_for_live_run_end(page)
-    assert loss(page) > start * 1e6
+    wait_for_live_run_end(page, after=n)
+    assert loss(page) > RECORDED["loss"][0] * 1e6
     expect(page.locator(".linfit-warning")).to_contain_text("too high")
+    n = results(page)
+    set_setting(page, "lr", "0.1")  # back to the lesson's rate: the warning goes
+    wait_for_live_run_end(page, after=n)
+    assert loss(page) == pytest.approx(RECORDED["optimum_loss"], rel=1e-3)
+    assert page.text_content(".linfit-warning") == ""
 
 
-def test_mini_batches_and_steps_settings_change_the_run(watched, site):
-    page = open_sgd(watched, site)
+def test_mini_batches_and_steps_settings_change_the_run(lesson_run):
+    page = lesson_run
+    n = results(page)
     set_setting(page, "steps", "20")
-    assert wait_for_live_run_end(page) == 20
+    assert wait_for_live_run_end(page, after=n) == 20
     after_20, n = loss(page), results(page)
     set_setting(page, "batch_size", "10")
     assert wait_for_live_run_end(page, after=n) == 20
     assert loss(page) != after_20  # different steps, different path
     # 100 points in batches of 10: 10 steps an epoch
     assert page.text_content(".linfit-step").strip() == "20 / 20 (epoch 2.0)"
+    for key, value in (("batch_size", "all"), ("steps", "100")):  # the lesson's settings again
+        n = results(page)
+        set_setting(page, key, value)
+        wait_for_live_run_end(page, after=n)
+    assert loss(page) == pytest.approx(RECORDED["optimum_loss"], rel=1e-3)
 
 
-def test_edited_update_takes_effect(watched, site):
-    page = open_sgd(watched, site)
-    page.click(".linfit-play")
-    wait_for_live_run_end(page)
+def test_edited_update_takes_effect(lesson_run):
+    page = lesson_run
     code = page.input_value(".linfit-code")
     assert "def update(a, xb, yb, lr):" in code and "lr * gi" in code
     start = RECORDED["loss"][0]
@@ -133,10 +189,8 @@ def test_edited_update_takes_effect(watched, site):
     assert loss(page) == pytest.approx(RECORDED["optimum_loss"], rel=1e-3)
 
 
-def test_syntax_and_runtime_errors_show_a_traceback_and_keep_the_last_run(watched, site):
-    page = open_sgd(watched, site)
-    page.click(".linfit-play")
-    wait_for_live_run_end(page)
+def test_syntax_and_runtime_errors_show_a_traceback_and_keep_the_last_run(lesson_run):
+    page = lesson_run
     good = loss(page)
     run_code(page, "def update(a, xb, yb, lr)\n    return a\n")
     expect(page.locator(".linfit-error")).to_contain_text("SyntaxError")
@@ -151,10 +205,8 @@ def test_syntax_and_runtime_errors_show_a_traceback_and_keep_the_last_run(watche
     assert loss(page) == pytest.approx(RECORDED["optimum_loss"], rel=1e-3)
 
 
-def test_endless_loop_is_stopped_and_python_restarts(watched, site):
-    page = open_sgd(watched, site)
-    page.click(".linfit-play")
-    wait_for_live_run_end(page)
+def test_endless_loop_is_stopped_and_python_restarts(lesson_run):
+    page = lesson_run
     run_code(page, "def update(a, xb, yb, lr):\n    while True:\n        pass\n")
     t0 = time.monotonic()
     # The page stays responsive while Python spins in its worker.

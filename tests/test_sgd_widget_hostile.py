@@ -14,11 +14,10 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.support import ROOT
-from tests.test_sgd_widget import (RECORDED, W, loss, open_sgd, reduced_motion, results, run_code,  # noqa: F401
-                                   set_setting, wait_for_live_run_end)
+from tests.test_sgd_widget import (ORIGINAL, RECORDED, W, lesson_run, loss, open_sgd, reduced_motion,  # noqa: F401
+                                   results, run_code, set_setting, sgd_reader, wait_for_live_run_end)
 
 
-ORIGINAL = (ROOT / "site_widgets" / "linfit" / "update.py").read_text()
 ERROR = ".linfit-error"
 
 
@@ -82,8 +81,8 @@ PATCHES = {
 }
 
 
-def test_restore_original_undoes_what_the_readers_code_patched(watched, site):
-    page = ready_sgd(watched, site)
+def test_restore_original_undoes_what_the_readers_code_patched(lesson_run):
+    page = lesson_run
     for what, patch in PATCHES.items():
         for _ in range(2):  # Restore, and every run after another patched run, starts clean
             n = results(page)
@@ -102,8 +101,8 @@ EXITS = {"import sys; sys.exit()": "SystemExit", "exit(3)": "SystemExit: 3",
          "raise KeyboardInterrupt": "KeyboardInterrupt", "import os; os._exit(1)": "SystemExit: os._exit(1)"}
 
 
-def test_ending_python_from_update_is_reported_at_once(watched, site):
-    page = ready_sgd(watched, site)
+def test_ending_python_from_update_is_reported_at_once(lesson_run):
+    page = lesson_run
     for statement, shown in EXITS.items():
         code = f"def update(a, xb, yb, lr):\n    {statement}\n"
         text, took = error_within(page, code, 3)
@@ -125,8 +124,8 @@ RETURNS = {
 }
 
 
-def test_what_update_returns_is_checked_and_named(watched, site):
-    page = ready_sgd(watched, site)
+def test_what_update_returns_is_checked_and_named(lesson_run):
+    page = lesson_run
     good = loss(page)
     cases = {update_returning(expr): shown for expr, shown in RETURNS.items()}
     # NaN past a patched math.isfinite used to reach the JSON, break it, and end in the timeout
@@ -142,8 +141,8 @@ def test_what_update_returns_is_checked_and_named(watched, site):
 
 # ---------------------------------------------------------------- beyond the list
 
-def test_code_cannot_talk_to_the_page_or_close_the_worker(watched, site):
-    page = ready_sgd(watched, site)
+def test_code_cannot_talk_to_the_page_or_close_the_worker(lesson_run):
+    page = lesson_run
     text, _ = error_within(page, "import js\n" + ORIGINAL, 3)
     assert "`js` cannot be imported here" in text
     # reached anyway (importlib does not ask __import__): a forged answer and close() are ignored
@@ -175,8 +174,8 @@ def test_code_that_kills_python_gets_a_fresh_python(watched, site):
     assert len(widget_workers(page)) == 1
 
 
-def test_printing_megabytes_keeps_the_last_lines(watched, site):
-    page = ready_sgd(watched, site)
+def test_printing_megabytes_keeps_the_last_lines(lesson_run):
+    page = lesson_run
     n = results(page)
     run_code(page, ORIGINAL.replace("    return [", "    print('x' * 5_000_000)\n    print('step done')\n    return ["))
     wait_for_live_run_end(page, after=n)
@@ -184,6 +183,7 @@ def test_printing_megabytes_keeps_the_last_lines(watched, site):
     assert "earlier characters not shown" in out and out.rstrip().endswith("step done")
     assert len(out) < 5000
     assert loss(page) == pytest.approx(RECORDED["optimum_loss"], rel=1e-3)
+    restore_gives_the_lesson_run(page)
 
 
 def test_editing_while_a_run_plays_loses_nothing_and_runs_the_last_code(watched, site):
