@@ -85,15 +85,14 @@ BROWSER_FIXTURES = {"browser", "watched"}
 DATA_FIXTURES = {"bears_dir", "not_bears_dir", "urls_dir"}
 
 
-# The longest files first (measured one at a time with the system's CPU-seconds per test, 25-95 s
-# each): xdist's loadfile hands out whole files in collection order, and a long file handed out last
-# keeps one worker busy while the other has nothing left. Order only; every file still runs whole
-# on one worker.
-LONGEST_FIRST = ("test_sgd_widget_hostile.py", "test_site_lifecycle.py", "test_classifier_browser.py",
-                 "test_site_offline.py", "test_sgd_widget.py", "test_classifier_reliability.py", "test_figures.py",
-                 "test_cleaner_hostile.py", "test_bears_experiments.py", "test_explorables.py", "test_trainer_page.py",
-                 "test_sgd.py", "test_site_pages.py", "test_export_onnx.py", "test_cleaner.py",
-                 "test_sgd_widget_surface.py")
+# The longest files first (their test times in a two-worker run of .ci/run, 14-82 s each): xdist's
+# loadfile hands out whole files in collection order, and a long file handed out last keeps one
+# worker busy while the other has nothing left. Order only; every file still runs whole on one worker.
+LONGEST_FIRST = ("test_classifier_browser.py", "test_site_offline.py", "test_site_lifecycle.py",
+                 "test_sgd_widget_hostile.py", "test_sgd_widget.py", "test_figures.py", "test_classifier_reliability.py",
+                 "test_explorables.py", "test_bears_experiments.py", "test_trainer_page.py", "test_cleaner_hostile.py",
+                 "test_site_pages.py", "test_cleaner.py", "test_sgd_widget_surface.py", "test_export_onnx.py",
+                 "test_bears_train.py", "test_sgd.py")
 
 
 def pytest_collection_modifyitems(config, items):
