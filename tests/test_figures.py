@@ -248,7 +248,8 @@ def test_onecycle_readout_is_the_recorded_batch(watched, site, path):
     first_of_stage = [i for i in range(n) if i == 0 or stages[i] != stages[i - 1]]
     groups = max(len(b.get("lrs") or [1]) for b in batches)
     assert w.locator(".fig-legend li").count() == groups + 2  # every layer group's lr, momentum, loss
-    assert w.locator("svg").first.locator(".fig-stage-rule").count() == len(first_of_stage) - 1
+    # the panels draw once laid out (a ResizeObserver's first call), which can come after "ready"
+    expect(w.locator("svg").first.locator(".fig-stage-rule")).to_have_count(len(first_of_stage) - 1)
 
     plot = w.locator(".fig-plot")
     plot.focus()
@@ -306,7 +307,7 @@ def test_wrongruns_switches_to_every_run_and_the_url_keeps_it(watched, site):
         assert metrics_shown(w, BASELINE) == expected_metrics(BASELINE)
         expect(w.locator(".fig-what")).to_contain_text(INDEX[run]["what"])
         assert re.search(rf"[?&]run={run}(&|#|$)", page.url), page.url
-        assert w.locator(".fig-side").count() == 6  # three rows, good run | chosen run
+        expect(w.locator(".fig-side")).to_have_count(6)  # three rows, good run | chosen run
     last = order[-2] if len(order) > 1 else order[-1]
     w.locator(f'input[value="{last}"]').check()
     page.reload()

@@ -127,7 +127,7 @@ def test_moving_a_threshold_redraws_the_figures_and_the_address_keeps_it(watched
     expect(w).to_have_attribute("data-phase", "ready", timeout=20000)
     k = data["classes"].index("teddy")
     n_dots = sum(len(s["logits"]) for s in data["sets"].values())
-    assert w.locator(f'[data-label="teddy"] circle.thr-dot').count() == n_dots
+    expect(w.locator(f'[data-label="teddy"] circle.thr-dot')).to_have_count(n_dots)  # drawn once laid out
     # the table at the shipped thresholds is the summary the page text quotes
     shipped = float(w.locator('td[data-set="valid"][data-key="rule.right"]').get_attribute("data-value"))
     assert shipped == pytest.approx(data["summary"]["valid"]["rule"]["right"])
