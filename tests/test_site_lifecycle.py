@@ -3,9 +3,10 @@
 Every page with a widget is in a walk, as its start or as the neighbour: a reader
 presses each widget's start control (Play, "Load the model now", the cleaner's example
 list), follows a footer link to the neighbouring page (instant navigation, where the
-neighbour's widgets are started too) and comes back with the browser's Back button, 6
-times (sgd/: 4, see ROUNDS_FOR). Both pages' widgets mount and unmount in every round trip, in the one document
-whose heap and workers are measured, so a walk covers its neighbour as well as its start
+neighbour's widgets are started too, unless they are the start page's again: see
+NEIGHBOUR_NOT_STARTED) and comes back with the browser's Back button, 6 times (sgd/: 4,
+see ROUNDS_FOR). Both pages' widgets mount and unmount in every round trip, in the one
+document whose heap and workers are measured, so a walk covers its neighbour as well as its start
 (walking sgd/ <-> schedules/ from both ends was the same test twice). Afterwards the page
 may hold at most one Web Worker per widget that uses one, and its JavaScript heap
 (after forced garbage collections) must be back within 20% of the first visit's.
@@ -39,9 +40,14 @@ from playwright.sync_api import expect
 # heap check catches a leak of over 20% / ROUNDS of the first heap a round trip (3.3% at 6). At
 # 10 the walks were the suite's longest file (6 rounds: 4 of 12 page pairs fewer per walk).
 ROUNDS = 6
-# sgd/ <-> schedules/ starts Python twice a round trip (about 5 s of CPU each): its heap check is
+# sgd/ <-> schedules/ starts Python every round trip (about 5 s of CPU each): its heap check is
 # over 4 round trips, against Material's growth over the same number.
 ROUNDS_FOR = {"sgd/": 4}
+# Walks whose neighbour shows the start page's widget again (schedules/: the SGD widget with the
+# momentum update): there it is mounted and unmounted every round trip but not started, since the
+# start page's copy, the same module, starts Python every round trip already (both did: 12 Python
+# starts a walk, the suite's longest test).
+NEIGHBOUR_NOT_STARTED = {"sgd/"}
 HEAP_GROWTH = 1.20
 # Round trips before the first measurement: the code of both pages loaded and compiled, and
 # what Material's instant navigation keeps after its first swaps, are not a widget's doing.
@@ -153,17 +159,19 @@ def walk(page, site, path: str, widgets_on: bool = True, rounds: int = ROUNDS) -
     page.goto(site.url + path)
     arrive(page, path, widgets_on)
     page.evaluate("window.__sameDocument = true")
-    starts = start_widgets if widgets_on else (lambda page, settle: None)
+    idle = lambda page, settle: None  # noqa: E731
+    starts = start_widgets if widgets_on else idle
+    starts_there = idle if path in NEIGHBOUR_NOT_STARTED else starts
     for _ in range(WARM_UP):
         neighbour = follow(page, there, path, widgets_on)
-        starts(page, settle=True)
+        starts_there(page, settle=True)
         follow(page, back, neighbour, widgets_on)
         starts(page, settle=True)
     first = heap_bytes(cdp)
     for i in range(rounds):
         settle = i % 3 == 0  # sometimes the reader waits for what the widgets started, mostly not
         follow(page, there, path, widgets_on)
-        starts(page, settle)
+        starts_there(page, settle)
         leave(page)
         page.go_back()
         arrive(page, path, widgets_on)
