@@ -21,7 +21,9 @@ from tests.test_sgd_widget import (ORIGINAL, RECORDED, W, lesson_run, loss, open
 ERROR = ".linfit-error"
 
 
-ANIMATED = {"test_editing_while_a_run_plays_loses_nothing_and_runs_the_last_code"}  # the rest: reduced motion
+# Every test here gets the reader's "reduce motion" setting; the one that edits while a run animates
+# turns it off in the shared tab itself.
+ANIMATED = ()
 
 
 def ready_sgd(watched, site):
@@ -186,8 +188,18 @@ def test_printing_megabytes_keeps_the_last_lines(lesson_run):
     restore_gives_the_lesson_run(page)
 
 
-def test_editing_while_a_run_plays_loses_nothing_and_runs_the_last_code(watched, site):
-    page = ready_sgd(watched, site)
+def test_editing_while_a_run_plays_loses_nothing_and_runs_the_last_code(lesson_run):
+    page = lesson_run
+    page.emulate_media(reduced_motion="no-preference")  # the shared tab's "reduce motion" is off for this test
+    try:
+        edit_while_playing(page)
+    finally:
+        page.emulate_media(reduced_motion="reduce")
+    restore_gives_the_lesson_run(page)
+
+
+def edit_while_playing(page):
+    """Play, type while the run animates, then ask for three runs at once."""
     page.click(".linfit-play")
     expect(page.locator(W)).to_have_attribute("data-playing", "true")
     editor = page.locator(".linfit-code")
