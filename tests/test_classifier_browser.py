@@ -20,10 +20,13 @@ import re
 import struct
 from pathlib import Path
 
+from urllib.parse import urlsplit
+
 import numpy as np
 import pytest
 from PIL import Image, ImageOps
 
+from tests.conftest import Watch
 from tests.support import ROOT
 
 
@@ -61,6 +64,35 @@ def open_widget(watched, site):
     page.goto(site.url + "production/")
     page.wait_for_selector("[data-widget=classifier][data-mounted=yes]")
     return page
+
+
+@pytest.fixture(scope="module")
+def clf_reader(browser):
+    """One reader's tab, shared by the module's `production_tab` tests."""
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    yield Watch(context.new_page())
+    context.close()
+
+
+@pytest.fixture
+def production_tab(clf_reader, site):
+    """production/ with the model loaded and a photo classified, in the module's one tab.
+
+    For the tests that give the widget one photo after another and check each answer: a reader
+    does that in one tab, and opening the page and loading the model again cost each test about 5
+    CPU-seconds. A tab found otherwise (another page, the model not ready, a photo still working)
+    is opened afresh. As with `watched`, the test fails if, during it, a request left 127.0.0.1 or
+    the console showed an error."""
+    watch = clf_reader
+    page = watch.page
+    ready = (urlsplit(page.url).path.endswith("/production/") and page.get_attribute(".clf", "data-phase") == "done"
+             and page.get_attribute(".clf-status", "data-state") == "ready") if page.url.startswith("http") else False
+    if not ready:
+        open_widget(watch, site)
+    since = watch.mark()
+    yield page
+    assert watch.offsite(since) == [], f"requests left 127.0.0.1: {watch.offsite(since)}"
+    assert watch.unexpected_errors(since) == [], f"console errors: {watch.unexpected_errors(since)}"
 
 
 def give(page, path: Path | str) -> dict:
@@ -216,7 +248,7 @@ def test_real_photos_match_python_and_nothing_leaves_the_browser(watched, site, 
     print(f"\n{len(photos)} photos: max prob diff {max(diffs):.5f}, mean crop pixel diff {np.mean(pixel_diffs):.4f}")
 
 
-def test_bad_inputs_get_clear_messages_and_the_widget_keeps_working(watched, site, bears_dir, tmp_path):
+def test_bad_inputs_get_clear_messages_and_the_widget_keeps_working(production_tab, bears_dir, tmp_path):
     labels = manifest()["labels"]
     good = real_photos(bears_dir, per_label=1)[1]
     cases = make_bad_inputs(tmp_path / "bad", good)
@@ -225,7 +257,7 @@ def test_bad_inputs_get_clear_messages_and_the_widget_keeps_working(watched, sit
     want = dict(zip(compare, python_probs([cases[n][0] for n in compare])))
     want_good = python_probs([good])[0]
 
-    page = open_widget(watched, site)
+    page = production_tab
     for name, (path, expect) in cases.items():
         kind, pattern = expect.split(":", 1)
         shown = give(page, path)
@@ -242,13 +274,13 @@ def test_bad_inputs_get_clear_messages_and_the_widget_keeps_working(watched, sit
                 assert_matches_python(shown, want[name], labels, name)
 
 
-def test_drop_and_paste_classify_like_the_file_picker(watched, site, bears_dir):
+def test_drop_and_paste_classify_like_the_file_picker(production_tab, bears_dir):
     import base64
 
     labels = manifest()["labels"]
     photo = real_photos(bears_dir, per_label=1)[2]
     want = python_probs([photo])[0]
-    page = open_widget(watched, site)
+    page = production_tab
     b64 = base64.b64encode(photo.read_bytes()).decode()
     for how in ("drop", "paste"):
         runs = int(page.get_attribute(".clf", "data-runs"))
@@ -442,7 +474,7 @@ def test_one_thread_where_service_workers_are_refused(browser, site, bears_dir):
         context.close()
 
 
-def test_the_page_and_export_predict_give_the_same_answers(watched, site, bears_dir, not_bears_dir, tmp_path):
+def test_the_page_and_export_predict_give_the_same_answers(production_tab, bears_dir, not_bears_dir, tmp_path):
     """`python -m export.predict` and the page on the same files: the same answer (a label, "none of
     these", "not sure") and the same probabilities. Random noise and a photo that is no bear get no
     label, with what that means; a bear photo gets its label."""
@@ -457,7 +489,7 @@ def test_the_page_and_export_predict_give_the_same_answers(watched, site, bears_
     want = list(classify(model, [str(f) for f in files]))
     assert want[0]["label"] is None and want[1]["label"] is None, want[:2]
     meaning = manifest()["decision"]["meaning"]
-    page = open_widget(watched, site)
+    page = production_tab
     for f, py in zip(files, want):
         shown = give(page, f)
         assert_matches_python(shown, np.array([py["probs"][lab] for lab in model.labels]), model.labels, f.name)
