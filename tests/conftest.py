@@ -181,6 +181,11 @@ class Watch:
     def unexpected_errors(self, since: tuple[int, int, int] = (0, 0, 0)) -> list[str]:
         return [e for e in self.console_errors[since[2]:] if not any(p.search(e) for p in self.allowed_errors)]
 
+    def assert_clean(self, since: tuple[int, int, int] = (0, 0, 0)) -> None:
+        """Nothing left 127.0.0.1 and the console showed no unexpected error (since `since`)."""
+        assert self.offsite(since) == [], f"requests left 127.0.0.1: {self.offsite(since)}"
+        assert self.unexpected_errors(since) == [], f"console errors: {self.unexpected_errors(since)}"
+
 
 @pytest.fixture
 def camera_context(browser, site):
@@ -206,5 +211,4 @@ def watched(browser, site, request):
     watch = Watch(page)
     yield watch
     context.close()
-    assert watch.offsite() == [], f"requests left 127.0.0.1: {watch.offsite()}"
-    assert watch.unexpected_errors() == [], f"console errors: {watch.unexpected_errors()}"
+    watch.assert_clean()

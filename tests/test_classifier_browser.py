@@ -91,8 +91,7 @@ def production_tab(clf_reader, site):
         open_widget(watch, site)
     since = watch.mark()
     yield page
-    assert watch.offsite(since) == [], f"requests left 127.0.0.1: {watch.offsite(since)}"
-    assert watch.unexpected_errors(since) == [], f"console errors: {watch.unexpected_errors(since)}"
+    watch.assert_clean(since)
 
 
 def give(page, path: Path | str) -> dict:

@@ -293,7 +293,7 @@ def fits_the_width(page, sel: str) -> bool:
 
 def closed_cleanly(context, watch):
     context.close()
-    assert watch.offsite() == [] and watch.unexpected_errors() == [], (watch.offsite(), watch.unexpected_errors())
+    watch.assert_clean()
 
 
 def test_overfit_on_a_phone_with_touch(browser, site):

@@ -79,8 +79,7 @@ def lesson_run(sgd_reader, site):
         wait_for_live_run_end(page)
     since = watch.mark()
     yield page
-    assert watch.offsite(since) == [], f"requests left 127.0.0.1: {watch.offsite(since)}"
-    assert watch.unexpected_errors(since) == [], f"console errors: {watch.unexpected_errors(since)}"
+    watch.assert_clean(since)
 
 
 def loss(page) -> float:

@@ -90,8 +90,7 @@ def saved_context(browser, site):
         yield context
     finally:
         context.close()
-    assert first.offsite() == [], first.offsite()
-    assert first.unexpected_errors() == [], first.unexpected_errors()
+    first.assert_clean()
 
 
 @pytest.fixture
@@ -103,8 +102,7 @@ def reader(saved_context, site):
     yield watch
     watch.page.close()
     saved_context.set_offline(False)  # also after a failure half-way, for the next test
-    assert watch.offsite() == [], f"requests left 127.0.0.1: {watch.offsite()}"
-    assert watch.unexpected_errors() == [], f"console errors: {watch.unexpected_errors()}"
+    watch.assert_clean()
 
 
 def open_saved(page, url):
@@ -316,5 +314,4 @@ def test_without_service_workers_the_site_says_so_quietly(browser, site):
     finally:
         context.close()
     assert any("Offline reading is not available" in t for t in infos), infos
-    assert watch.unexpected_errors() == [], watch.unexpected_errors()
-    assert watch.offsite() == []
+    watch.assert_clean()
