@@ -41,11 +41,6 @@ def crop_pixels(im: Image.Image, preprocess: dict) -> np.ndarray:
     return (rgb.astype(np.float32) / np.float32(255)).transpose(2, 0, 1)
 
 
-def pixel_transform(preprocess: dict):
-    """open RGB image -> float32 (3, crop, crop) in 0..1, for this `preprocess`."""
-    return lambda im: crop_pixels(im, preprocess)
-
-
 def load_pixels(paths: list[str | Path], preprocess: dict) -> np.ndarray:
     """-> float32 array (N, 3, crop, crop) in 0..1, one row per path, in order."""
     return np.stack([crop_pixels(open_image(p), preprocess) for p in paths])

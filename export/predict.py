@@ -6,9 +6,8 @@
 The published model (docs/assets/models/bears.json: its default variant, the file the page
 loads, with the page's session settings), the same preprocessing (training.bears.images'
 open_image, then export.pixels: the eval transform's resize and crop without normalisation, the
-graph normalises), and the same
-decision rule, because the rule is inside the graph (export/graph.py): the answer is the
-graph's `decision` output, not something recomputed here.
+graph normalises), and the same decision rule, because the rule is inside the graph
+(export/graph.py): the answer is the graph's `decision` output, not something recomputed here.
 
 A folder is read for image files (by extension, recursively, sorted). With --json every photo
 gives one JSON object on its own line:
@@ -34,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from export.runtime import run_all, session
-from export.pixels import pixel_transform
+from export.pixels import crop_pixels
 from training.bears.answers import answer
 from training.bears.images import IMAGE_EXTS, ImageError, open_image
 from training.options import add_options, from_args, opt
@@ -68,13 +67,13 @@ class Model:
         entry = m["variants"][name]
         self.session = session(manifest_path.parent / entry["model"], threads=1, config=entry.get("session_config"))
         self.labels = m["labels"]
-        self.transform = pixel_transform(m["preprocess"])
+        self.preprocess = m["preprocess"]
         self.outputs = [o.name for o in self.session.get_outputs()]
         if "decision" not in self.outputs:
             raise ValueError(f"{manifest_path}: the model has no 'decision' output (exported before the rule existed)")
 
     def pixels(self, path: Path) -> np.ndarray:
-        return self.transform(open_image(path))
+        return crop_pixels(open_image(path), self.preprocess)
 
     def run(self, pixels: np.ndarray) -> list[dict]:
         out = dict(zip(self.outputs, run_all(self.session, pixels)))

@@ -19,7 +19,6 @@ import json
 import re
 import struct
 from pathlib import Path
-
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -85,8 +84,9 @@ def production_tab(clf_reader, site):
     the console showed an error."""
     watch = clf_reader
     page = watch.page
-    ready = (urlsplit(page.url).path.endswith("/production/") and page.get_attribute(".clf", "data-phase") == "done"
-             and page.get_attribute(".clf-status", "data-state") == "ready") if page.url.startswith("http") else False
+    ready = (page.url.startswith("http") and urlsplit(page.url).path.endswith("/production/")
+             and page.get_attribute(".clf", "data-phase") == "done"
+             and page.get_attribute(".clf-status", "data-state") == "ready")
     if not ready:
         open_widget(watch, site)
     since = watch.mark()
@@ -274,8 +274,6 @@ def test_bad_inputs_get_clear_messages_and_the_widget_keeps_working(production_t
 
 
 def test_drop_and_paste_classify_like_the_file_picker(production_tab, bears_dir):
-    import base64
-
     labels = manifest()["labels"]
     photo = real_photos(bears_dir, per_label=1)[2]
     want = python_probs([photo])[0]

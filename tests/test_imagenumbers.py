@@ -114,10 +114,10 @@ def drawn_teddy(manifest):
 
 
 def test_the_drawn_teddy_is_cropped_as_python_crops_it(manifest):
-    from export.pixels import pixel_transform
+    from export.pixels import crop_pixels
 
     img, crop = drawn_teddy(manifest)
-    want = np.rint(pixel_transform(manifest["preprocess"])(img) * 255).astype(np.uint8).transpose(1, 2, 0)
+    want = np.rint(crop_pixels(img, manifest["preprocess"]) * 255).astype(np.uint8).transpose(1, 2, 0)
     crop = crop.reshape(want.shape)
     assert np.array_equal(crop, want)
     assert len(np.unique(crop.reshape(-1, 3), axis=0)) > 500  # a picture, not a flat colour
@@ -212,11 +212,13 @@ def test_a_photo_zoomed_and_scored_is_pythons_pixels_and_logits(watched, site, b
     assert w.get_attribute("data-source") == "photo" and cell_rgb(w)[(x, y)] == crop[y, x].tolist()
 
     # Back to the drawn teddy: its scores are onnxruntime's for the same pixels.
-    from export.runtime import run_all
+    from export.pixels import crop_pixels
     from export.predict import Model
+    from export.runtime import run_all
 
     teddy = Model(MANIFEST)
-    teddy_out = dict(zip(teddy.outputs, run_all(teddy.session, teddy.transform(drawn_teddy(manifest)[0])[None])))
+    teddy_px = crop_pixels(drawn_teddy(manifest)[0], teddy.preprocess)[None]
+    teddy_out = dict(zip(teddy.outputs, run_all(teddy.session, teddy_px)))
     w.get_by_role("button", name="Use the drawn teddy").click()
     expect(w).to_have_attribute("data-source", "drawn")
     expect(w).to_have_attribute("data-scored", "yes", timeout=20000)
