@@ -147,18 +147,25 @@ def shipped(manifest: Path, runs: Path) -> dict:
     return {"name": name, "run": m["report"], **file_figures(m)}
 
 
-def browser_figures(bench: dict, arch: str, size: int) -> dict | None:
-    """The browser benchmark's row for the same body and input size (weights-only int8 preferred)."""
-    short = arch.replace("efficientnet_", "")
-    names = [f"{short} {size} weights-only", f"int8 {size} weights-only", f"{short} {size} int8"]
-    for name in names:
-        r = bench.get("latency", {}).get(name)
-        if r:
-            one = r["single"]
-            return {"bench_row": name, "p50_ms_1thread": one["run"]["p50_ms"],
-                    "cpu_ms_per_run_1thread": one["cpu"]["browser"]["ms"], "native_p50_ms_same_run": one["native"]["p50_ms"],
-                    "threads_isolated": r["isolated"]["threads"], "p50_ms_isolated": r["isolated"]["run"]["p50_ms"],
-                    "loadavg": bench.get("machine", {}).get("loadavg")}
+def bench_arch(name: str, row: dict, shipped_arch: str) -> str:
+    """The body a browser-bench row timed: its `arch`, else read off its name ("lite0 160 int8"; "shipped ...")."""
+    if row.get("arch"):
+        return row["arch"]
+    first = name.split()[0]
+    return shipped_arch if first == "shipped" else f"efficientnet_{first}"
+
+
+def browser_figures(bench: dict, arch: str, size: int, shipped_arch: str) -> dict | None:
+    """The browser benchmark's row for the same body and input size, timed with the page's own session
+    settings (rows that vary a session option are levers of their own, not this model's figure)."""
+    for name, r in bench.get("latency", {}).items():
+        if r.get("options") or bench_arch(name, r, shipped_arch) != arch or r.get("crop") != size:
+            continue
+        one = r["single"]
+        return {"bench_row": name, "p50_ms_1thread": one["run"]["p50_ms"],
+                "cpu_ms_per_run_1thread": one["cpu"]["browser"]["ms"], "native_p50_ms_same_run": one["native"]["p50_ms"],
+                "threads_isolated": r["isolated"]["threads"], "p50_ms_isolated": r["isolated"]["run"]["p50_ms"],
+                "loadavg": bench.get("machine", {}).get("loadavg")}
     return None
 
 
@@ -175,7 +182,12 @@ def run_candidates(cfg: CandidatesConfig) -> dict:
         tc = candidate_config(cfg.train, name, Path(cfg.runs))
         r = run_candidate(tc, cfg.publish_only, cfg.export)
         table["candidates"][name] = {"what": CANDIDATES[name]["what"], "overrides": CANDIDATES[name]["overrides"], **r,
-                                     "browser": browser_figures(bench, r["arch"], r["size"]) if bench else None}
+                                     # speed depends on the body and the input size, not on the weights: kept
+                                     "browser": table["candidates"].get(name, {}).get("browser")}
+    if bench:  # every row, the earlier ones too: one bench times them all on the same machine at the same time
+        shipped_arch = json.loads((MODELS / "bears.json").read_text())["arch"]
+        for entry in table["candidates"].values():
+            entry["browser"] = browser_figures(bench, entry["arch"], entry["size"], shipped_arch)
     table["shipped"] = shipped(MODELS / "bears.json", Path(cfg.runs))
     table["candidates"] = {k: table["candidates"][k] for k in CANDIDATES if k in table["candidates"]}
     table["protocol"] = PROTOCOL

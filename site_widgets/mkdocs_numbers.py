@@ -40,6 +40,7 @@ FORMATS = {
     "g3": lambda v: f"{v:.3g}",
     "e1": lambda v: f"{v:.1e}".replace("e-0", "e-").replace("e+0", "e"),  # 0.0019 -> 1.9e-3
     "mb": lambda v: f"{v / 1e6:.1f} MB",  # bytes -> 13.6 MB
+    "ms": lambda v: f"{v:.0f} ms",
     "s": lambda v: f"{v:.0f} s",
     "s1": lambda v: f"{v:.1f} s",
 }

@@ -79,6 +79,7 @@ class Candidate:
     manifest: str
     model_path: Path  # the file, for native ONNX Runtime and its size
     crop: int
+    arch: str  # the body, so export.candidates can match the row to its candidates
     variant: str | None = None
     options: dict = field(default_factory=dict)  # onnx/manifest.js sessionOptions overrides
     native_config: dict | None = None  # the session config entries native ONNX Runtime gets
@@ -165,7 +166,7 @@ def shipped_candidates() -> list[Candidate]:
     name = m["default"]
     v = m["variants"][name]
     return [Candidate(f"shipped {name}", "assets/models/bears.json", MODELS / v["model"], m["preprocess"]["crop"],
-                      variant=name, native_config=v.get("session_config"), note="as the widget runs it")]
+                      m["arch"], variant=name, native_config=v.get("session_config"), note="as the widget runs it")]
 
 
 def wait_saved(page) -> None:
@@ -285,7 +286,7 @@ def measure_latency(pw, url: str, cands: list[Candidate], img: Path, preprocess:
 
 
 def latency_row(c: Candidate, raw: dict) -> dict:
-    row = {"bytes": c.model_path.stat().st_size, "crop": c.crop, "note": c.note, "options": c.options,
+    row = {"bytes": c.model_path.stat().st_size, "crop": c.crop, "arch": c.arch, "note": c.note, "options": c.options,
            "native_config": c.native_config}
     for isolated, sessions in raw.items():
         runs = [[t for rd in s["rounds"] for t in rd["browser"][c.name]["run"]] for s in sessions]

@@ -59,11 +59,11 @@ def lever_candidates(tmp: Path, manifest: dict) -> list:
     ship = MODELS / shipped["model"]
     cfg = shipped.get("session_config")
     cands = [
-        Candidate("shipped +batch1", "assets/models/bears.json", ship, crop, manifest["default"],
+        Candidate("shipped +batch1", "assets/models/bears.json", ship, crop, manifest["arch"], manifest["default"],
                   {"freeDimensionOverrides": {"N": 1}}, cfg, "freeDimensionOverrides N=1"),
-        Candidate("shipped no arena", "assets/models/bears.json", ship, crop, manifest["default"],
+        Candidate("shipped no arena", "assets/models/bears.json", ship, crop, manifest["arch"], manifest["default"],
                   {"enableCpuMemArena": False, "enableMemPattern": False}, cfg, "enableCpuMemArena/MemPattern off"),
-        Candidate("shipped QDQ fused", "assets/models/bears.json", ship, crop, manifest["default"],
+        Candidate("shipped QDQ fused", "assets/models/bears.json", ship, crop, manifest["arch"], manifest["default"],
                   {"config": {"session.disable_quant_qdq": "0"}}, None, "int8 kernels (QDQ fusion on)"),
     ]
     pre = {"mean": manifest["preprocess"]["mean"], "std": manifest["preprocess"]["std"]}
@@ -72,7 +72,7 @@ def lever_candidates(tmp: Path, manifest: dict) -> list:
         print(f"[levers] building {arch} at {size} px", flush=True)
         build(arch, size, folder, {**pre, "resize": size, "crop": size})
         cands.append(Candidate(f"{arch} {size} int8", f"assets/bench/{folder.name}/m.json", folder / "m.int8.onnx", size,
-                               "int8", {}, BROWSER_SESSION_CONFIG, "ImageNet body, weights-only int8 as shipped"))
+                               f"efficientnet_{arch}", "int8", {}, BROWSER_SESSION_CONFIG, "ImageNet body, weights-only int8 as shipped"))
     return cands
 
 
