@@ -33,6 +33,7 @@ FORMATS = {
     "pct": lambda v: f"{100 * v:.1f}%",  # 0.02837 -> 2.8%
     "pct2": lambda v: f"{100 * v:.2f}%",  # 0.02837 -> 2.84%
     "int": lambda v: f"{round(v):,}",
+    "f1": lambda v: f"{v:.1f}",
     "f2": lambda v: f"{v:.2f}",
     "f3": lambda v: f"{v:.3f}",
     "f4": lambda v: f"{v:.4f}",

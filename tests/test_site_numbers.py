@@ -120,3 +120,13 @@ def test_production_page_claims_hold_for_the_candidates():
     # only the 128 px network answers within 20 ms on one thread
     fast = {c[k]["size"] for k in c if c[k]["browser"]["p50_ms_1thread"] <= 20}
     assert fast == {128}
+
+
+def test_production_page_claims_hold_for_the_profile():
+    ops = json.loads((REPORTS / "inference_ops.json").read_text())
+    f = ops["families"]
+    # 1x1 convolutions: nearly all the work; depthwise: a small part of the work, a far larger part of the time
+    assert f["pointwise"]["mac_share"] > 0.8 and f["depthwise"]["mac_share"] < 0.15
+    assert f["depthwise"]["share"] > 2 * f["depthwise"]["mac_share"]
+    assert f["pointwise"]["gmac_per_s"] > 3 * f["depthwise"]["gmac_per_s"]
+    assert ops["model"] == json.loads((ROOT / "docs" / "assets" / "models" / "bears.json").read_text())["model"]
