@@ -29,6 +29,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from tests.support import ROOT
+from training.bears.report import write_json
 
 MODELS = ROOT / "docs" / "assets" / "models"
 ORT = ROOT / "node_modules" / "onnxruntime-web" / "dist" / "ort.wasm.min.mjs"
@@ -149,9 +150,7 @@ def main(argv: list[str] | None = None) -> dict:
         print(f"{k:18} {r['ms']:7.2f} {100 * r['share']:5.1f}% {r['mmac']:7.1f} {rate}")
     print("  ".join(f"{k}: {100 * f['share']:.0f}% of the time, {100 * f['mac_share']:.0f}% of the work"
                     for k, f in result["families"].items()))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=1))
-    print(f"wrote {args.out}")
+    print(f"wrote {write_json(args.out, result)}")
     return result
 
 

@@ -32,8 +32,10 @@ import numpy as np
 import torch
 from playwright.sync_api import sync_playwright
 
+from tests.bench.classifier_ops import nested
 from tests.support import CHROMIUM, CHROMIUM_ARGS, ROOT, SUBPATH, start_server
 from training.bears.model import build_model
+from training.bears.report import write_json
 
 MODELS = ROOT / "docs" / "assets" / "models"
 TFJS = ROOT / "node_modules" / "@tensorflow"
@@ -154,14 +156,7 @@ def site(folder: Path, manifest: dict) -> None:
     for f in ["ort.wasm.min.mjs", "ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm"]:
         shutil.copy(ORT / f, folder)
     shutil.copy(MODELS / v["model"], folder)
-    extra: dict = {}
-    for key, value in (v.get("session_config") or {}).items():  # flat keys, as onnx/manifest.js's nested()
-        *parents, last = key.split(".")
-        node = extra
-        for p in parents:
-            node = node.setdefault(p, {})
-        node[last] = str(value)
-    (folder / "ort.json").write_text(json.dumps({"model": v["model"], "size": manifest["preprocess"]["crop"], "extra": extra}))
+    (folder / "ort.json").write_text(json.dumps({"model": v["model"], "size": manifest["preprocess"]["crop"], "extra": nested(v.get("session_config") or {})}))
     (folder / "tfjs.html").write_text(TFJS_PAGE)
     (folder / "ort.html").write_text(ORT_PAGE)
 
@@ -211,9 +206,7 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"{manifest['arch']} at {size} px, 1 thread: onnxruntime-web {ort_ms:.1f} ms, TensorFlow.js wasm (XNNPACK) "
           f"{tf_ms:.1f} ms ({result['speedup']:.2f}x); TensorFlow.js features vs PyTorch: max |diff| "
           f"{result['runtimes']['tfjs-wasm']['max_abs_diff_vs_pytorch']:.1e}; target <= 20 ms")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=1))
-    print(f"wrote {args.out}")
+    print(f"wrote {write_json(args.out, result)}")
     return result
 
 
