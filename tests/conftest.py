@@ -34,7 +34,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.support import CHROMIUM, CHROMIUM_ARGS, build_site, start_server
+from tests.support import CHROMIUM, CHROMIUM_ARGS, build_site, instant_navigation_only, start_server
 from training.paths import BEARS, NOT_BEARS, SHARED_DATA
 
 
@@ -206,7 +206,7 @@ def camera_context(browser, site):
 def watched(browser, site, request):
     """A fresh browser context + page on the served site; checks on teardown
     that nothing left 127.0.0.1 and no unexpected console error appeared."""
-    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    context = instant_navigation_only(browser.new_context(viewport={"width": 1200, "height": 900}))
     page = context.new_page()
     watch = Watch(page)
     yield watch

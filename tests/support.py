@@ -28,6 +28,17 @@ CHROMIUM_ARGS = [
 # What site_widgets/offline/sw.js adds to pages and worker scripts from a reader's second visit on:
 # with it a page is cross-origin isolated and onnxruntime-web gets several threads.
 ISOLATION = {"Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp"}
+# site_widgets/offline/isolate.js's sessionStorage mark: this tab has made its one full load toward isolation.
+ISOLATION_TRIED = "lesson2:isolation-tried"
+
+
+def instant_navigation_only(context):
+    """Mark every page of `context` as having made the one full load toward isolation (isolate.js),
+    so its links stay instant navigations whenever the site's worker turns active: tests of what
+    instant navigation does must not turn into full loads depending on how fast the worker saved
+    the site. test_site_offline.py tests the full load itself. -> context."""
+    context.add_init_script(f"try {{ sessionStorage.setItem('{ISOLATION_TRIED}', '1'); }} catch {{}}")
+    return context
 
 # GitHub Pages compresses these on the fly; mirroring that makes the byte counts honest.
 GZIP_TYPES = ("text/", "application/javascript", "application/json", "application/wasm", "image/svg+xml")

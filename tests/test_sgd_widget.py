@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import Watch
-from tests.support import ROOT
+from tests.support import ROOT, instant_navigation_only
 
 
 W = '[data-widget="linfit"]'
@@ -57,7 +57,7 @@ def at_the_lesson_run(page) -> bool:
 @pytest.fixture(scope="module")
 def sgd_reader(browser):
     """One reader's tab, shared by a module's `lesson_run` tests ("reduce motion": see below)."""
-    context = browser.new_context(viewport={"width": 1200, "height": 900}, reduced_motion="reduce")
+    context = instant_navigation_only(browser.new_context(viewport={"width": 1200, "height": 900}, reduced_motion="reduce"))
     yield Watch(context.new_page())
     context.close()
 

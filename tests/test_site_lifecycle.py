@@ -34,6 +34,8 @@ import time
 import pytest
 from playwright.sync_api import expect
 
+from tests.support import instant_navigation_only
+
 
 # Round trips measured. A widget that is not unmounted leaves a worker behind every round trip,
 # which the worker count catches after any number of them (24 after a planted break at 10); the
@@ -156,7 +158,7 @@ def walk(page, site, path: str, widgets_on: bool = True, rounds: int = ROUNDS) -
     (first heap, last heap, the neighbour's path)."""
     cdp = page.context.new_cdp_session(page)
     there, back = PAGES[path], {"next": "prev", "prev": "next"}[PAGES[path]]
-    page.goto(site.url + path)
+    page.goto(site.url + path)  # its context: instant_navigation_only, so the walk stays in this document
     arrive(page, path, widgets_on)
     page.evaluate("window.__sameDocument = true")
     idle = lambda page, settle: None  # noqa: E731
@@ -191,7 +193,7 @@ BASELINE = "sgd/"
 @pytest.fixture(scope="module")
 def material_growth(browser, site) -> int:
     """Heap growth of the BASELINE walk with no widget mounted (mount.js replaced by an empty module)."""
-    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    context = instant_navigation_only(browser.new_context(viewport={"width": 1200, "height": 900}))
     try:
         page = context.new_page()
         page.route("**/assets/widgets/mount.js", lambda route: route.fulfill(

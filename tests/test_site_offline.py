@@ -22,7 +22,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import Watch
-from tests.support import ROOT, build_site
+from tests.support import ISOLATION_TRIED, ROOT, build_site, run_node_modules
 from tests.test_site_a11y import COLOUR_RULES, report, scheme_violations
 
 
@@ -315,3 +315,82 @@ def test_without_service_workers_the_site_says_so_quietly(browser, site):
         context.close()
     assert any("Offline reading is not available" in t for t in infos), infos
     watch.assert_clean()
+
+
+def footer_next(page) -> str:
+    """Click the footer's link to the next page; -> the URL it leads to."""
+    link = page.locator("a.md-footer__link--next")
+    target = link.evaluate("(a) => a.href")
+    link.click()
+    page.wait_for_function("(u) => location.href.split('#')[0] === u", arg=target)
+    return target
+
+
+def test_a_first_visit_gets_threads_from_its_next_page(browser, site):
+    """The first page of a visit loaded before the worker existed, and instant navigation would keep
+    every later page in that document: not isolated, one thread all visit. Once the worker is active,
+    the next link is a full load that the worker serves isolated; instant navigation resumes there."""
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    watch = Watch(context.new_page())
+    page = watch.page
+    try:
+        page.goto(site.url)
+        wait_saved(page)
+        assert page.evaluate("crossOriginIsolated") is False
+        page.evaluate("window.__sameDocument = true")
+        footer_next(page)
+        expect(page.locator(ARTICLE + " h1").first).to_be_visible()
+        assert page.evaluate("window.__sameDocument") is None, "the page was swapped in, not loaded"
+        assert page.evaluate("crossOriginIsolated && typeof SharedArrayBuffer === 'function'")
+        page.evaluate("window.__sameDocument = true")
+        footer_next(page)
+        assert page.evaluate("window.__sameDocument === true"), "instant navigation did not resume"
+        assert page.evaluate("crossOriginIsolated")
+    finally:
+        context.close()
+    watch.assert_clean()
+
+
+def test_the_full_load_is_tried_once_per_tab(browser, site):
+    """Where the worker's headers do not isolate a page, links must not keep reloading: a tab that
+    has tried once keeps instant navigation (the mark is in sessionStorage)."""
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    watch = Watch(context.new_page())
+    page = watch.page
+    try:
+        page.goto(site.url)
+        page.evaluate(f"sessionStorage.setItem('{ISOLATION_TRIED}', '1')")  # before the worker is ready
+        wait_saved(page)
+        page.evaluate("window.__sameDocument = true")
+        footer_next(page)
+        assert page.evaluate("window.__sameDocument === true")
+        assert page.evaluate("crossOriginIsolated") is False
+    finally:
+        context.close()
+    watch.assert_clean()
+
+
+def test_only_a_plain_click_to_another_page_of_the_site_is_a_full_load():
+    got = run_node_modules(ROOT / "site_widgets" / "offline", ("isolate",), """
+      const root = new URL("http://127.0.0.1/lesson2/");
+      const here = new URL("http://127.0.0.1/lesson2/sgd/?h=x");
+      const link = (href, attrs = {}) => ({ href, target: attrs.target || "", hasAttribute: (n) => n in attrs,
+                                            closest: function () { return this; } });
+      const click = (a, ev = {}) => isolate.fullNavigation({ button: 0, target: a, ...ev }, root, here);
+      console.log(JSON.stringify({
+        another_page: click(link("http://127.0.0.1/lesson2/production/")),
+        with_a_section: click(link("http://127.0.0.1/lesson2/production/#try-it")),
+        home: click(link("http://127.0.0.1/lesson2/")),
+        same_page_section: click(link("http://127.0.0.1/lesson2/sgd/?h=x#loss")),
+        outside_the_site: click(link("http://127.0.0.1/other/")),
+        other_origin: click(link("https://example.org/lesson2/production/")),
+        new_tab: click(link("http://127.0.0.1/lesson2/production/", { target: "_blank" })),
+        download: click(link("http://127.0.0.1/lesson2/assets/x.json", { download: "" })),
+        ctrl: click(link("http://127.0.0.1/lesson2/production/"), { ctrlKey: true }),
+        middle: click(link("http://127.0.0.1/lesson2/production/"), { button: 1 }),
+        handled: click(link("http://127.0.0.1/lesson2/production/"), { defaultPrevented: true }),
+        not_a_link: isolate.fullNavigation({ button: 0, target: { closest: () => null } }, root, here),
+      }));""")
+    assert got == {"another_page": True, "with_a_section": True, "home": True, "same_page_section": False,
+                   "outside_the_site": False, "other_origin": False, "new_tab": False, "download": False,
+                   "ctrl": False, "middle": False, "handled": False, "not_a_link": False}

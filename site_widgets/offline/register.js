@@ -11,6 +11,8 @@
 // None of these is an error for the reader (the site works online as before), so the
 // console gets information, never an error.
 
+import { isolateOnNextPage } from "./isolate.js";
+
 const STATUS_TIMEOUT_MS = 10000;
 // The first seconds after load belong to the reader's first click (an instant navigation,
 // a widget's runtime): saving the site waits, then runs when the page is idle.
@@ -46,6 +48,7 @@ async function start(container, siteRoot) {
       return;
     }
     mark(s.precached === s.expected ? "ready" : "partial");
+    isolateOnNextPage(siteRoot); // the worker now serves the site's pages: the next one comes isolated
     if (installing) {
       console.info(`Saved for offline reading: ${s.precached} of ${s.expected} files (${Math.round(s.bytes / 1000)} KB). ` +
         "Runtimes and models are kept the first time a widget loads them.");

@@ -26,8 +26,9 @@
 // SharedArrayBuffer exists and onnxruntime-web runs on several threads. Every file of the
 // site is same-origin, which require-corp allows as is; a cross-origin image or frame without
 // CORP/CORS would be blocked (the site has none). Only documents and worker scripts carry the
-// policy, so only they are rewrapped; a page this worker does not control (the very first
-// visit, or where service workers are refused) is not isolated and uses one thread.
+// policy, so only they are rewrapped; a page this worker does not control (the first page of
+// a first visit, or where service workers are refused) is not isolated and uses one thread.
+// isolate.js makes the next link after this worker activates a full load, served isolated.
 //
 // No clients.claim(): a page is controlled from its next load, never switched half
 // way, so a page that started loading a runtime from the network finishes it there
