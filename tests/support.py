@@ -10,6 +10,7 @@ import mimetypes
 import os
 import shutil
 import subprocess
+import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,6 +84,13 @@ def _gzip_cached(path: str, body: bytes) -> bytes:
     return _GZ_CACHE[key]
 
 
+class _QuietServer(http.server.ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            return  # a browser closed mid-request (a page or context closed): nothing the site did
+        super().handle_error(request, client_address)
+
+
 def start_server(root: Path, headers: dict | None = None) -> tuple[SiteServer, http.server.ThreadingHTTPServer]:
     """`headers`: sent with every answer (e.g. ISOLATION, what the site's service worker adds)."""
     site = SiteServer(root=root)
@@ -135,7 +143,7 @@ def start_server(root: Path, headers: dict | None = None) -> tuple[SiteServer, h
             self.wfile.write(body)
             site.hits.append(Hit(path, status, raw, len(body)))
 
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd = _QuietServer(("127.0.0.1", 0), Handler)
     httpd.daemon_threads = True
     site.port = httpd.server_address[1]
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
