@@ -376,6 +376,8 @@ def test_only_a_plain_click_to_another_page_of_the_site_is_a_full_load():
         other_origin: click(link("https://example.org/lesson2/production/")),
         new_tab: click(link("http://127.0.0.1/lesson2/production/", { target: "_blank" })),
         download: click(link("http://127.0.0.1/lesson2/assets/x.json", { download: "" })),
+        a_file: click(link("http://127.0.0.1/lesson2/assets/models/bears.json")),
+        a_page_file: click(link("http://127.0.0.1/lesson2/404.html")),
         ctrl: click(link("http://127.0.0.1/lesson2/production/"), { ctrlKey: true }),
         middle: click(link("http://127.0.0.1/lesson2/production/"), { button: 1 }),
         handled: click(link("http://127.0.0.1/lesson2/production/"), { defaultPrevented: true }),
@@ -383,4 +385,5 @@ def test_only_a_plain_click_to_another_page_of_the_site_is_a_full_load():
       }));""")
     assert got == {"another_page": True, "with_a_section": True, "home": True, "same_page_section": False,
                    "outside_the_site": False, "other_origin": False, "new_tab": False, "download": False,
+                   "a_file": False, "a_page_file": True,
                    "ctrl": False, "middle": False, "handled": False, "not_a_link": False}

@@ -37,12 +37,14 @@ function tried(scope) {
   }
 }
 
-/** Whether `ev` is a plain click on a link the browser would open in this tab at another page of the site. */
+/** Whether `ev` is a plain click on a link the browser would open in this tab at another page of the site
+ *  (the site's pages are folders, sgd/, or .html files). */
 export function fullNavigation(ev, siteRoot, here) {
   if (ev.defaultPrevented || ev.button !== 0 || ev.metaKey || ev.ctrlKey || ev.shiftKey || ev.altKey) return false;
   const a = typeof ev.target?.closest === "function" ? ev.target.closest("a[href]") : null;
   if (!a || a.hasAttribute("download") || (a.target && a.target !== "_self")) return false;
   const url = new URL(a.href, here.href);
   if (url.origin !== siteRoot.origin || !url.pathname.startsWith(siteRoot.pathname)) return false;
+  if (!/(\/|\.html)$/.test(url.pathname)) return false; // a file (a model, a report), not a page
   return url.pathname !== here.pathname || url.search !== here.search; // same page: a jump to a section
 }
