@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import subprocess
 from collections import defaultdict
 from pathlib import Path
@@ -117,11 +118,6 @@ def families(kinds: dict) -> dict:
             for k, f in out.items()}
 
 
-def median(xs: list[float]) -> float:
-    s = sorted(xs)
-    return (s[len(s) // 2] + s[(len(s) - 1) // 2]) / 2
-
-
 def main(argv: list[str] | None = None) -> dict:
     p = argparse.ArgumentParser(prog="python -m tests.bench.classifier_ops", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -140,7 +136,7 @@ def main(argv: list[str] | None = None) -> dict:
     times = json.loads(times_text)
     kinds = breakdown(events, args.warmup)
     result = {"model": v["model"], "crop": payload["crop"], "node": times["node"], "threads": 1,
-              "p50_ms_plain": median(times["plain"]), "p50_ms_profiled": median(times["profiled"]), "kinds": kinds,
+              "p50_ms_plain": statistics.median(times["plain"]), "p50_ms_profiled": statistics.median(times["profiled"]), "kinds": kinds,
               "families": families(kinds)}
     print(f"{v['model']} at {payload['crop']} px, onnxruntime-web wasm in Node {times['node']}, 1 thread: "
           f"p50 {result['p50_ms_plain']:.1f} ms (profiled {result['p50_ms_profiled']:.1f} ms)")

@@ -42,7 +42,7 @@ TFJS = ROOT / "node_modules" / "@tensorflow"
 ORT = ROOT / "node_modules" / "onnxruntime-web" / "dist"
 INSTALL = "npm install --no-save @tensorflow/tfjs-core@4.22.0 @tensorflow/tfjs-backend-wasm@4.22.0"
 
-# Both pages define bench(warmup, runs) -> {p50, min, ...}; `spec` and the files sit beside them.
+# Both pages define bench(warmup, runs) -> {ms: [each timed run], ...}; their files sit beside them.
 TFJS_PAGE = """<!doctype html><meta charset="utf-8"><title>tfjs</title>
 <script src="tf-core.min.js"></script><script src="tf-backend-wasm.min.js"></script>
 <script>
